@@ -19,8 +19,9 @@ const (
 
 // Options tune a Cache. The zero value is valid.
 type Options struct {
-	// MaxEntries bounds the number of entries. Zero means DefaultMaxEntries. When a shard is
-	// full, an insert first drops expired entries among a small sample, else the sampled entry
+	// MaxEntries bounds the number of entries. Zero means DefaultMaxEntries. The bound is split
+	// evenly over 32 shards, so the cache holds at most max(MaxEntries, 32) entries, and a little
+	// fewer when MaxEntries is not a multiple of 32. When a shard is full, an insert first drops expired entries among a small sample, else the sampled entry
 	// that expires soonest.
 	MaxEntries int
 	// Now is the clock. Nil means time.Now.
@@ -57,11 +58,11 @@ func New[V any](opts Options) (*Cache[V], error) {
 	if opts.MaxEntries < 0 {
 		return nil, fmt.Errorf("cache: MaxEntries must not be negative, got %d", opts.MaxEntries)
 	}
-	max := opts.MaxEntries
-	if max == 0 {
-		max = DefaultMaxEntries
+	limit := opts.MaxEntries
+	if limit == 0 {
+		limit = DefaultMaxEntries
 	}
-	c := &Cache[V]{perShard: (max + shardCount - 1) / shardCount, now: opts.Now}
+	c := &Cache[V]{perShard: max(limit/shardCount, 1), now: opts.Now}
 	if c.now == nil {
 		c.now = time.Now
 	}

@@ -103,7 +103,7 @@ func TestBoundedUnderFlood(t *testing.T) {
 	const max = 1000
 	c, _ := newTestCache[int](t, max)
 	h := newTestHasher(t)
-	limit := shardCount * ((max + shardCount - 1) / shardCount)
+	limit := max
 	for i := range 50_000 {
 		c.Set(h.Begin().String(fmt.Sprint("bogus", i)).Sum(), i, time.Hour)
 		if i%997 == 0 && c.Len() > limit {

@@ -1,0 +1,145 @@
+package attributes
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+)
+
+// kubeletRule maps the requests under one path prefix to the subresources of the node they are
+// authorized against, tried in order.
+type kubeletRule struct {
+	prefix       string // one or more whole segments, without a trailing slash: "/stats"
+	subresources []string
+}
+
+// kubeletRules returns the kubelet's table. A path that no rule matches is nodes/proxy.
+//
+// The fine-grained rules (pods, runningpods, healthz, configz) fall back to proxy, as the kubelet
+// does with its KubeletFineGrainedAuthz feature, so clients that were granted nodes/proxy keep
+// working. Prefixes match whole segments and are case-sensitive, as the kubelet's mux is:
+// "/statsfoo" and "/Stats" are nodes/proxy.
+func kubeletRules() []kubeletRule {
+	return []kubeletRule{
+		{prefix: "/stats", subresources: []string{"stats"}},
+		{prefix: "/metrics", subresources: []string{"metrics"}},
+		{prefix: "/logs", subresources: []string{"log"}}, // "log" as in pods/log
+		{prefix: "/spec", subresources: []string{"spec"}},
+		{prefix: "/checkpoint", subresources: []string{"checkpoint"}},
+		{prefix: "/pods", subresources: []string{"pods", "proxy"}},
+		{prefix: "/runningpods", subresources: []string{"pods", "proxy"}},
+		{prefix: "/healthz", subresources: []string{"healthz", "proxy"}},
+		{prefix: "/configz", subresources: []string{"configz", "proxy"}},
+	}
+}
+
+// kubeletTemplate is a kubelet rule with its attributes built once, all but the user, verb and
+// path.
+type kubeletTemplate struct {
+	prefix string
+	attrs  []authorizer.AttributesRecord
+}
+
+// Kubelet is the [Getter] the kubelet uses for its own API: every request is a resource request
+// on the node it serves (APIVersion "v1", Resource "nodes", Name the node name, no namespace and
+// no API group), with the verb from [ResourceVerb], the path from [CanonicalPath], and
+// subresources chosen by path, matched on whole segments:
+//
+//	/stats, /stats/...              stats
+//	/metrics, /metrics/...          metrics
+//	/logs, /logs/...                log
+//	/spec, /spec/...                spec
+//	/checkpoint, /checkpoint/...    checkpoint
+//	/pods, /pods/...                pods, then proxy
+//	/runningpods, /runningpods/...  pods, then proxy
+//	/healthz, /healthz/...          healthz, then proxy
+//	/configz, /configz/...          configz, then proxy
+//	anything else                   proxy ("/", /exec, /run, /attach, /portForward,
+//	                                /containerLogs, /debug, /cri, ...)
+//
+// A request is allowed when any of its attributes is. So nodes/proxy reaches every path except
+// those under /stats, /metrics, /logs, /spec and /checkpoint, which need their own subresource;
+// a client granted only "get" on nodes/healthz reaches GET /healthz and the paths under it and
+// nothing else; a metrics scraper needs "get" on nodes/metrics and nodes/stats. HEAD is "get".
+//
+// A Kubelet is immutable after [NewKubelet] and safe for concurrent use.
+type Kubelet struct {
+	rules []kubeletTemplate
+	proxy []authorizer.AttributesRecord // for paths no rule matches
+}
+
+// NewKubelet returns the kubelet's [Getter] for the node named nodeName. An empty node name is an
+// error: the attributes would name no node.
+func NewKubelet(nodeName string) (*Kubelet, error) {
+	if nodeName == "" {
+		return nil, errors.New("attributes: kubelet node name is empty")
+	}
+	k := &Kubelet{proxy: nodeTemplates(nodeName, []string{"proxy"})}
+	for _, rule := range kubeletRules() {
+		k.rules = append(k.rules, kubeletTemplate{prefix: rule.prefix, attrs: nodeTemplates(nodeName, rule.subresources)})
+	}
+	return k, nil
+}
+
+// nodeTemplates returns one attributes record per subresource of the node, without user, verb
+// or path.
+func nodeTemplates(nodeName string, subresources []string) []authorizer.AttributesRecord {
+	out := make([]authorizer.AttributesRecord, 0, len(subresources))
+	for _, sub := range subresources {
+		out = append(out, authorizer.AttributesRecord{
+			APIVersion:      "v1",
+			Resource:        "nodes",
+			Subresource:     sub,
+			Name:            nodeName,
+			ResourceRequest: true,
+		})
+	}
+	return out
+}
+
+// GetAttributes returns the attributes of r for u, in the order they should be tried.
+//
+// A method with no verb returns an error wrapping [ErrMethodNotAllowed] (the method is checked
+// first, so "OPTIONS *" is 405); a path that is not canonical returns an error wrapping
+// [ErrNonCanonicalPath]. A nil u is carried as is. The returned slice and records are new on
+// every call.
+func (k *Kubelet) GetAttributes(u user.Info, r *http.Request) ([]authorizer.Attributes, error) {
+	if r == nil {
+		return nil, nonCanonical("", "request is nil")
+	}
+	verb, err := ResourceVerb(r.Method)
+	if err != nil {
+		return nil, err
+	}
+	p, err := CanonicalPath(r)
+	if err != nil {
+		return nil, err
+	}
+	templates := k.templatesFor(p)
+	out := make([]authorizer.Attributes, len(templates))
+	for i, a := range templates { // a is a copy: the templates are never written
+		a.User, a.Verb, a.Path = u, verb, p
+		out[i] = a
+	}
+	return out, nil
+}
+
+// templatesFor returns the attribute templates of the first rule whose prefix is p or a whole
+// segment prefix of p, or the proxy templates.
+func (k *Kubelet) templatesFor(p string) []authorizer.AttributesRecord {
+	for _, rule := range k.rules {
+		if underPrefix(p, rule.prefix) {
+			return rule.attrs
+		}
+	}
+	return k.proxy
+}
+
+// underPrefix reports whether p is prefix or lies under it: "/stats" and "/stats/summary" are
+// under "/stats", "/statsfoo" is not.
+func underPrefix(p, prefix string) bool {
+	return strings.HasPrefix(p, prefix) && (len(p) == len(prefix) || p[len(prefix)] == '/')
+}

@@ -1,0 +1,58 @@
+package authn
+
+import (
+	"net/http"
+	"strings"
+
+	"k8s.io/apiserver/pkg/authentication/authenticator"
+	"k8s.io/apiserver/pkg/authentication/user"
+)
+
+// websocketBearerPrefix marks a bearer token carried in a Sec-WebSocket-Protocol header, which
+// Kubernetes clients use where they cannot set an Authorization header.
+const websocketBearerPrefix = "base64url.bearer.authorization.k8s.io."
+
+// Anonymous authenticates requests that carry no credential as user system:anonymous in group
+// system:unauthenticated (the kubelet's authentication.anonymous.enabled). Create it with
+// [NewAnonymous]; it is stateless and safe for concurrent use.
+//
+// A request counts as carrying a credential, and is then left alone ((nil, false, nil)), when
+// it has an Authorization header (even an empty one), a TLS peer certificate, or a
+// Kubernetes websocket bearer-token protocol. A credential that the authenticators before
+// Anonymous did not accept can therefore never become anonymous access. Put Anonymous last.
+type Anonymous struct{}
+
+var _ authenticator.Request = (*Anonymous)(nil)
+
+// NewAnonymous returns the anonymous authenticator.
+func NewAnonymous() *Anonymous { return &Anonymous{} }
+
+// AuthenticateRequest returns system:anonymous for a request without any credential and
+// (nil, false, nil) otherwise. It never returns an error.
+func (a *Anonymous) AuthenticateRequest(r *http.Request) (*authenticator.Response, bool, error) {
+	if hasCredential(r) {
+		return nil, false, nil
+	}
+	return &authenticator.Response{User: &user.DefaultInfo{
+		Name:   user.Anonymous,
+		Groups: []string{user.AllUnauthenticated},
+	}}, true, nil
+}
+
+// hasCredential reports whether r presents anything that looks like a credential.
+func hasCredential(r *http.Request) bool {
+	if len(r.Header.Values("Authorization")) > 0 {
+		return true
+	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		return true
+	}
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(v, ",") {
+			if strings.HasPrefix(strings.TrimSpace(p), websocketBearerPrefix) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,238 @@
+package authn
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apiserver/pkg/authentication/user"
+)
+
+// nilCA is a ClientCA with nothing loaded.
+type nilCA struct{}
+
+func (nilCA) CurrentCA() (*x509.CertPool, uint64) { return nil, 0 }
+
+func newTestX509(t *testing.T, ca ClientCA, opts X509Options) *X509 {
+	t.Helper()
+	a, err := NewX509(ca, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func staticCA(t *testing.T, pemBundle []byte) *StaticClientCA {
+	t.Helper()
+	s, err := NewStaticClientCA(pemBundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestX509(t *testing.T) {
+	root := newCA(t, "root")
+	other := newCA(t, "other")
+	inter := root.intermediate(t, "intermediate")
+	now := time.Now()
+
+	valid, _ := root.issue(t, certSpec{cn: "alice", orgs: []string{"dev", "system:masters"}})
+	noOrg, _ := root.issue(t, certSpec{cn: "bob"})
+	wrongCA, _ := other.issue(t, certSpec{cn: "mallory"})
+	expired, _ := root.issue(t, certSpec{cn: "old", notBefore: now.Add(-2 * time.Hour), notAfter: now.Add(-time.Hour)})
+	notYet, _ := root.issue(t, certSpec{cn: "early", notBefore: now.Add(time.Hour), notAfter: now.Add(2 * time.Hour)})
+	serverOnly, _ := root.issue(t, certSpec{cn: "server", usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	emptyCN, _ := root.issue(t, certSpec{orgs: []string{"dev"}})
+	viaInter, _ := inter.issue(t, certSpec{cn: "carol", orgs: []string{"ops"}})
+
+	tests := []struct {
+		name    string
+		ca      ClientCA
+		certs   []*x509.Certificate
+		noTLS   bool
+		want    *user.DefaultInfo
+		wantErr string // "" means no error
+	}{
+		{name: "valid maps CN and O", certs: []*x509.Certificate{valid},
+			want: &user.DefaultInfo{Name: "alice", Groups: []string{"dev", "system:masters"}}},
+		{name: "valid without O", certs: []*x509.Certificate{noOrg}, want: &user.DefaultInfo{Name: "bob"}},
+		{name: "intermediate chain", certs: []*x509.Certificate{viaInter, inter.cert},
+			want: &user.DefaultInfo{Name: "carol", Groups: []string{"ops"}}},
+		{name: "intermediate missing", certs: []*x509.Certificate{viaInter}, wantErr: "signed by unknown authority"},
+		{name: "wrong CA", certs: []*x509.Certificate{wrongCA}, wantErr: "signed by unknown authority"},
+		{name: "expired", certs: []*x509.Certificate{expired}, wantErr: "x509: certificate has expired or is not yet valid"},
+		{name: "not yet valid", certs: []*x509.Certificate{notYet}, wantErr: "x509: certificate has expired or is not yet valid"},
+		{name: "serverAuth only", certs: []*x509.Certificate{serverOnly}, wantErr: "incompatible key usage"},
+		{name: "empty CommonName", certs: []*x509.Certificate{emptyCN}, wantErr: "empty CommonName"},
+		{name: "no CA loaded", ca: nilCA{}, certs: []*x509.Certificate{valid}, wantErr: "no client CA bundle is loaded"},
+		{name: "nil ClientCAFile loads nothing", ca: (*ClientCAFile)(nil), certs: []*x509.Certificate{valid},
+			wantErr: "no client CA bundle is loaded"},
+		{name: "no peer certificates", certs: nil},
+		{name: "no TLS", noTLS: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ca := tt.ca
+			if ca == nil {
+				ca = staticCA(t, root.pem)
+			}
+			a := &X509{ca: ca, now: time.Now} // built directly so a typed-nil CA can be tested
+			r := tlsRequest(tt.certs...)
+			if tt.noTLS {
+				r.TLS = nil
+			}
+			resp, ok, err := a.AuthenticateRequest(r)
+			switch {
+			case tt.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				if ok || resp != nil {
+					t.Fatalf("failed verification returned ok=%v resp=%v", ok, resp)
+				}
+				if strings.Contains(err.Error(), "PRIVATE KEY") || strings.Contains(err.Error(), "BEGIN") {
+					t.Fatalf("error carries PEM material: %v", err)
+				}
+			case tt.want == nil:
+				if err != nil || ok || resp != nil {
+					t.Fatalf("got (%v, %v, %v), want (nil, false, nil)", resp, ok, err)
+				}
+			default:
+				if err != nil || !ok {
+					t.Fatalf("got ok=%v err=%v, want a user", ok, err)
+				}
+				if got := resp.User.(*user.DefaultInfo); !reflect.DeepEqual(got, tt.want) {
+					t.Fatalf("user = %#v, want %#v", got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestX509GroupsAreCopied(t *testing.T) {
+	root := newCA(t, "root")
+	cert, _ := root.issue(t, certSpec{cn: "alice", orgs: []string{"dev"}})
+	resp, ok, err := newTestX509(t, staticCA(t, root.pem), X509Options{}).AuthenticateRequest(tlsRequest(cert))
+	if err != nil || !ok {
+		t.Fatalf("ok=%v err=%v", ok, err)
+	}
+	resp.User.(*user.DefaultInfo).Groups[0] = "changed"
+	if cert.Subject.Organization[0] != "dev" {
+		t.Fatal("the user's groups alias the certificate's Organization")
+	}
+}
+
+func TestX509UsesInjectedClock(t *testing.T) {
+	root := newCA(t, "root")
+	cert, _ := root.issue(t, certSpec{cn: "alice"}) // valid for an hour around now
+	tests := []struct {
+		name   string
+		offset time.Duration
+		wantOK bool
+	}{
+		{name: "now", offset: 0, wantOK: true},
+		{name: "two hours later", offset: 2 * time.Hour},
+		{name: "two hours earlier", offset: -2 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			at := time.Now().Add(tt.offset)
+			a := newTestX509(t, staticCA(t, root.pem), X509Options{Now: func() time.Time { return at }})
+			_, ok, err := a.AuthenticateRequest(tlsRequest(cert))
+			if ok != tt.wantOK || (err == nil) != tt.wantOK {
+				t.Fatalf("ok=%v err=%v, want ok=%v", ok, err, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestNewX509RejectsNilCA(t *testing.T) {
+	tests := []struct {
+		name string
+		ca   ClientCA
+	}{
+		{name: "untyped nil", ca: nil},
+		{name: "nil *StaticClientCA", ca: (*StaticClientCA)(nil)},
+		{name: "nil *ClientCAFile", ca: (*ClientCAFile)(nil)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if a, err := NewX509(tt.ca, X509Options{}); err == nil || a != nil {
+				t.Fatalf("NewX509(%v) = %v, %v; want an error", tt.ca, a, err)
+			}
+		})
+	}
+}
+
+// TestX509OverRealMTLS runs a TLS server that requests (but does not itself verify) client
+// certificates, as authfilter's users configure it, and authenticates on the server side.
+func TestX509OverRealMTLS(t *testing.T) {
+	root := newCA(t, "root")
+	other := newCA(t, "other")
+	a := newTestX509(t, staticCA(t, root.pem), X509Options{})
+
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		resp, ok, err := a.AuthenticateRequest(r)
+		switch {
+		case err != nil:
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+		case !ok:
+			fmt.Fprint(w, "no certificate")
+		default:
+			fmt.Fprintf(w, "%s %v", resp.User.GetName(), resp.User.GetGroups())
+		}
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	get := func(t *testing.T, cert *x509.Certificate, key any) (int, string) {
+		t.Helper()
+		tr := srv.Client().Transport.(*http.Transport).Clone()
+		if cert != nil {
+			tr.TLSClientConfig.Certificates = []tls.Certificate{{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}}
+		}
+		t.Cleanup(tr.CloseIdleConnections)
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, strings.TrimSpace(string(body))
+	}
+
+	good, goodKey := root.issue(t, certSpec{cn: "alice", orgs: []string{"dev"}})
+	bad, badKey := other.issue(t, certSpec{cn: "mallory"})
+	tests := []struct {
+		name     string
+		cert     *x509.Certificate
+		key      any
+		wantCode int
+		wantBody string
+	}{
+		{name: "trusted client", cert: good, key: goodKey, wantCode: 200, wantBody: "alice [dev]"},
+		{name: "untrusted client", cert: bad, key: badKey, wantCode: 401, wantBody: "Unauthorized"},
+		{name: "no client certificate", wantCode: 200, wantBody: "no certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := get(t, tt.cert, tt.key)
+			if code != tt.wantCode || body != tt.wantBody {
+				t.Fatalf("got %d %q, want %d %q", code, body, tt.wantCode, tt.wantBody)
+			}
+		})
+	}
+}

@@ -1,0 +1,197 @@
+package authfilter
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
+
+	"github.com/authfilter/authfilter/internal/testpki"
+)
+
+// TestKubeletChainOverMTLS drives the chain NewFromKubeletConfig builds through a real TLS
+// server with client certificates, and checks the reviews the fake API server received.
+func TestKubeletChainOverMTLS(t *testing.T) {
+	authenticated := []string{adminOrg, "system:authenticated"}
+	saGroups := []string{"system:serviceaccounts", "system:serviceaccounts:monitoring", "system:authenticated"}
+	anonymousOn := func(c *kubeletconfigv1beta1.KubeletConfiguration) { c.Authentication.Anonymous.Enabled = ptr(true) }
+
+	tests := []struct {
+		name      string
+		mutate    func(*kubeletconfigv1beta1.KubeletConfiguration)
+		policy    func(authorizationv1.SubjectAccessReviewSpec) bool
+		cert      func(t *testing.T, ca *testpki.CA) *tls.Certificate
+		token     string
+		method    string
+		path      string
+		wantCode  int
+		wantBody  string
+		wantTRs   int
+		wantSARs  []authorizationv1.SubjectAccessReviewSpec
+		apiIsDown bool
+	}{
+		{
+			name: "client certificate allowed", policy: allowSubresources("stats"),
+			cert: adminCert, method: http.MethodGet, path: "/stats/summary",
+			wantCode: http.StatusOK, wantBody: adminCN + " [" + strings.Join(authenticated, " ") + "]",
+			wantSARs: []authorizationv1.SubjectAccessReviewSpec{nodeSAR(adminCN, authenticated, "get", "stats")},
+		},
+		{
+			name: "client certificate denied", policy: allowSubresources("stats"),
+			cert: adminCert, method: http.MethodPost, path: "/logs/kubelet.log",
+			wantCode: http.StatusForbidden, wantBody: "Forbidden (user=" + adminCN + ", verb=create, resource=nodes, subresource(s)=[log])",
+			wantSARs: []authorizationv1.SubjectAccessReviewSpec{nodeSAR(adminCN, authenticated, "create", "log")},
+		},
+		{
+			name: "fine-grained pods falls back to proxy", policy: allowSubresources("proxy"),
+			cert: adminCert, method: http.MethodGet, path: "/pods",
+			wantCode: http.StatusOK,
+			wantSARs: []authorizationv1.SubjectAccessReviewSpec{
+				nodeSAR(adminCN, authenticated, "get", "pods"), nodeSAR(adminCN, authenticated, "get", "proxy"),
+			},
+		},
+		{
+			name: "certificate from another CA is 401 even with anonymous on", mutate: anonymousOn, policy: allowSubresources("stats", "proxy"),
+			cert: func(t *testing.T, _ *testpki.CA) *tls.Certificate {
+				c := testpki.NewCA(t, "rogue").Client(t, testpki.Options{CommonName: "system:admin"}).TLS()
+				return &c
+			},
+			method: http.MethodGet, path: "/stats/summary", wantCode: http.StatusUnauthorized, wantBody: "Unauthorized",
+		},
+		{
+			name: "expired certificate is 401 even with anonymous on", mutate: anonymousOn, policy: allowSubresources("stats"),
+			cert: func(t *testing.T, ca *testpki.CA) *tls.Certificate {
+				c := ca.Client(t, testpki.Options{CommonName: adminCN, NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: time.Now().Add(-time.Hour)}).TLS()
+				return &c
+			},
+			method: http.MethodGet, path: "/stats/summary", wantCode: http.StatusUnauthorized,
+		},
+		{
+			name: "service-account token", policy: allowSubresources("metrics"),
+			token: saToken, method: http.MethodGet, path: "/metrics/cadvisor",
+			wantCode: http.StatusOK, wantBody: saUser + " [" + strings.Join(saGroups, " ") + "]", wantTRs: 1,
+			wantSARs: []authorizationv1.SubjectAccessReviewSpec{withUID(nodeSAR(saUser, saGroups, "get", "metrics"), "uid-1")},
+		},
+		{
+			name: "rejected token is 401 even with anonymous on", mutate: anonymousOn, policy: allowSubresources("metrics"),
+			token: "forged", method: http.MethodGet, path: "/metrics", wantCode: http.StatusUnauthorized, wantTRs: 1,
+		},
+		{
+			name: "anonymous enabled reaches SAR as system:anonymous", mutate: anonymousOn, policy: allowSubresources(),
+			method: http.MethodGet, path: "/healthz", wantCode: http.StatusForbidden,
+			wantSARs: []authorizationv1.SubjectAccessReviewSpec{
+				nodeSAR("system:anonymous", []string{"system:unauthenticated"}, "get", "healthz"),
+				nodeSAR("system:anonymous", []string{"system:unauthenticated"}, "get", "proxy"),
+			},
+		},
+		{
+			name: "anonymous disabled and no credentials is 401", policy: allowSubresources("healthz"),
+			method: http.MethodGet, path: "/healthz", wantCode: http.StatusUnauthorized,
+		},
+		{
+			name: "method without a verb is 405 and sends no review", policy: allowSubresources("proxy"),
+			cert: adminCert, method: http.MethodOptions, path: "/run/ns/pod/c", wantCode: http.StatusMethodNotAllowed,
+		},
+		{
+			name: "AlwaysAllow sends no SubjectAccessReview",
+			mutate: func(c *kubeletconfigv1beta1.KubeletConfiguration) {
+				c.Authorization.Mode = kubeletconfigv1beta1.KubeletAuthorizationModeAlwaysAllow
+			},
+			policy: allowSubresources(), token: saToken, method: http.MethodGet, path: "/configz",
+			wantCode: http.StatusOK, wantTRs: 1,
+		},
+		{
+			name: "token backend down is 401", policy: allowSubresources("metrics"), apiIsDown: true,
+			token: saToken, method: http.MethodGet, path: "/metrics", wantCode: http.StatusUnauthorized, wantTRs: 1,
+		},
+		{
+			name: "SAR backend down is 500", policy: allowSubresources("stats"), apiIsDown: true,
+			cert: adminCert, method: http.MethodGet, path: "/stats", wantCode: http.StatusInternalServerError,
+			wantBody: "Authorization error",
+			wantSARs: []authorizationv1.SubjectAccessReviewSpec{nodeSAR(adminCN, authenticated, "get", "stats")},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newKubeletEnv(t, tt.mutate, tt.policy)
+			env.api.setDown(tt.apiIsDown)
+			var cert *tls.Certificate
+			if tt.cert != nil {
+				cert = tt.cert(t, env.ca)
+			}
+			code, body := env.do(t, tt.method, tt.path, cert, tt.token)
+			if code != tt.wantCode || !strings.HasPrefix(body, tt.wantBody) {
+				t.Errorf("got %d %q, want %d %q", code, body, tt.wantCode, tt.wantBody)
+			}
+			trs, sars := env.api.sent()
+			if len(trs) != tt.wantTRs {
+				t.Errorf("%d TokenReviews sent, want %d", len(trs), tt.wantTRs)
+			}
+			for _, tr := range trs {
+				if tr.Token != tt.token {
+					t.Errorf("TokenReview for the wrong token")
+				}
+			}
+			if got, want := describeSARs(sars), describeSARs(tt.wantSARs); got != want {
+				t.Errorf("SARs sent:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestKubeletChainCachesReviews(t *testing.T) {
+	env := newKubeletEnv(t, nil, allowSubresources("stats"))
+	for range 3 {
+		if code, _ := env.do(t, http.MethodGet, "/stats/summary", nil, saToken); code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+	}
+	for range 3 {
+		if code, _ := env.do(t, http.MethodGet, "/logs/", nil, saToken); code != http.StatusForbidden {
+			t.Fatalf("status %d", code)
+		}
+	}
+	trs, sars := env.api.sent()
+	if len(trs) != 1 || len(sars) != 2 {
+		t.Fatalf("sent %d TokenReviews and %d SARs for 6 requests, want 1 and 2 (one allow, one deny)", len(trs), len(sars))
+	}
+	// A backend outage does not affect cached decisions.
+	env.api.setDown(true)
+	if code, _ := env.do(t, http.MethodGet, "/stats/summary", nil, saToken); code != http.StatusOK {
+		t.Fatalf("cached request failed while the API server was down: %d", code)
+	}
+	if code, _ := env.do(t, http.MethodGet, "/spec/", nil, saToken); code != http.StatusInternalServerError {
+		t.Fatalf("uncached request while the API server was down: %d, want 500", code)
+	}
+}
+
+func adminCert(t *testing.T, ca *testpki.CA) *tls.Certificate {
+	c := ca.Client(t, testpki.Options{CommonName: adminCN, Organization: []string{adminOrg}}).TLS()
+	return &c
+}
+
+func withUID(s authorizationv1.SubjectAccessReviewSpec, uid string) authorizationv1.SubjectAccessReviewSpec {
+	s.UID = uid
+	return s
+}
+
+// describeSARs prints the fields of SARs that tests compare (nil and empty extra are equal).
+func describeSARs(specs []authorizationv1.SubjectAccessReviewSpec) string {
+	var b strings.Builder
+	for _, s := range specs {
+		fmt.Fprintf(&b, "user=%q uid=%q groups=%q extra=%d", s.User, s.UID, s.Groups, len(s.Extra))
+		if r := s.ResourceAttributes; r != nil {
+			fmt.Fprintf(&b, " resource ns=%q verb=%q group=%q version=%q resource=%q sub=%q name=%q\n",
+				r.Namespace, r.Verb, r.Group, r.Version, r.Resource, r.Subresource, r.Name)
+		}
+		if n := s.NonResourceAttributes; n != nil {
+			fmt.Fprintf(&b, " nonresource path=%q verb=%q\n", n.Path, n.Verb)
+		}
+	}
+	return b.String()
+}
