@@ -81,6 +81,16 @@
 // Node,RBAC allows; union this authorizer with
 // [github.com/authfilter/authfilter/authz.SAR] to get the API server's answer.
 //
+// # Admission: what a node may write
+//
+// The Node authorizer lets nodes create, update and delete nodes and pods without looking at
+// the objects; kube-apiserver's NodeRestriction admission plugin narrows those writes. A server
+// that accepts writes from nodes gets the same checks from a [Restriction]: call
+// [Restriction.Admit] with each [Write] a node's request makes. It keeps a node to its own Node
+// object and labels outside node-restriction.kubernetes.io/, to mirror pods bound to itself and
+// the pods bound to it, and to service account tokens bound to its pods, for audiences those
+// pods reference (or an authorizer allows, with verb "request-serviceaccounts-token-audience").
+//
 // # Fail closed
 //
 //   - Until the graph has synced every node request is NoOpinion with [ReasonNotSynced].

@@ -125,6 +125,12 @@ func podReferences(pod *corev1.Pod) []objKey {
 	if _, mirror := pod.Annotations[corev1.MirrorPodAnnotationKey]; mirror {
 		return nil
 	}
+	return collectPodReferences(pod)
+}
+
+// collectPodReferences lists, without duplicates, the objects the pod references, whether or
+// not it is a mirror pod.
+func collectPodReferences(pod *corev1.Pod) []objKey {
 	c := &refCollector{ns: pod.Namespace, keys: make([]objKey, 0, 4)}
 	c.add(KindServiceAccount, pod.Spec.ServiceAccountName)
 	for _, s := range pod.Spec.ImagePullSecrets {
