@@ -8,7 +8,7 @@ E2EFLAGS  ?=
 .PHONY: help run test bench e2e realk8s fmt vet upstreamdiff
 
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 run: ## run the example kubelet-like server with the embedded demo (no cluster needed)
 	$(GO) run ./examples/kubelet --demo --port $(PORT)

@@ -3,7 +3,7 @@
 // kubelet maps requests to its API.
 //
 // A [Getter] returns one or more attributes, in order; the request is allowed when any of them is
-// allowed. Two presets are provided:
+// allowed. Three presets are provided:
 //
 //   - [Kubelet] reproduces the kubelet's table: every request is a resource request on the
 //     "nodes" resource named after the node, with a subresource chosen by path ("/stats" is
@@ -11,7 +11,11 @@
 //     "/runningpods", "/healthz" and "/configz", a fine-grained subresource tried before the
 //     nodes/proxy fallback (the kubelet's KubeletFineGrainedAuthz behaviour);
 //   - [NonResource] maps every request to a non-resource URL, as kube-apiserver does for paths
-//     such as "/healthz" or "/metrics".
+//     such as "/healthz" or "/metrics";
+//   - [APIServer] parses Kubernetes API paths ("/api/v1/namespaces/ns/secrets/name",
+//     "/apis/group/version/...", list and watch with field and label selectors) with
+//     k8s.io/apiserver's own request-info parser, for servers that protect a Kubernetes-like API
+//     with union(Node, SubjectAccessReview).
 //
 // Write your own with [GetterFunc], building on [ResourceVerb], [NonResourceVerb] and
 // [CanonicalPath].
