@@ -1,8 +1,10 @@
 package authfilter
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"strings"
@@ -36,8 +38,16 @@ type Filter struct {
 	authn        authenticator.Request
 	authz        authorizer.Authorizer
 	attrs        attributes.Getter
+	appender     recordAppender // attrs, when it can write into the filter's storage; else nil
+	userKey      any            // the context key request.UserFrom reads; nil: use request.WithUser
 	logger       logr.Logger
 	errorHandler func(http.ResponseWriter, *http.Request, *Error)
+}
+
+// recordAppender is implemented by getters that can append their attributes to storage the
+// caller provides (attributes.Kubelet does), which saves allocations on every request.
+type recordAppender interface {
+	AppendAttributes(dst []authorizer.AttributesRecord, u user.Info, r *http.Request) ([]authorizer.AttributesRecord, error)
 }
 
 // New returns a Filter built from an authenticator, an authorizer and an attributes getter.
@@ -52,6 +62,8 @@ func New(authn authenticator.Request, authz authorizer.Authorizer, attrs attribu
 		return nil, errors.New("authfilter: attributes getter is nil")
 	}
 	f := &Filter{authn: authn, authz: authz, attrs: attrs, logger: opts.Logger, errorHandler: opts.ErrorHandler}
+	f.appender, _ = attrs.(recordAppender)
+	f.userKey = userContextKey()
 	if f.logger.GetSink() == nil {
 		f.logger = logr.Discard()
 	}
@@ -122,7 +134,8 @@ func (f *Filter) Check(r *http.Request) (*http.Request, error) {
 	}
 	u := resp.User
 
-	attrs, err := f.attrs.GetAttributes(u, r)
+	st := new(passState) // the one allocation for the attributes and the passed request's context
+	attrs, err := f.attributes(st, u, r)
 	switch {
 	case errors.Is(err, attributes.ErrMethodNotAllowed):
 		return nil, &Error{Code: http.StatusMethodNotAllowed, Message: "Method Not Allowed", cause: err}
@@ -140,7 +153,7 @@ func (f *Filter) Check(r *http.Request) (*http.Request, error) {
 	for _, a := range attrs {
 		decision, reason, err := f.authz.Authorize(ctx, a)
 		if decision == authorizer.DecisionAllow {
-			return f.pass(r, u), nil
+			return f.pass(r, u, st), nil
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -162,32 +175,122 @@ var strippedHeaders = []string{"Authorization"}
 // strippedPrefixes are header prefixes removed like strippedHeaders.
 var strippedPrefixes = []string{"Impersonate-", "X-Remote-"}
 
+// passState is the per-request storage of a Filter: the attributes (when the getter can
+// append them into it) and the context of the request passed on. It has room for one record,
+// the common case (every monitoring path); requests with more grow it.
+type passState struct {
+	records [1]authorizer.AttributesRecord
+	attrs   [1]authorizer.Attributes
+	ctx     userContext
+}
+
+// attributes returns the attributes of r for u, kept in st when the getter allows it.
+func (f *Filter) attributes(st *passState, u user.Info, r *http.Request) ([]authorizer.Attributes, error) {
+	if f.appender == nil {
+		return f.attrs.GetAttributes(u, r)
+	}
+	records, err := f.appender.AppendAttributes(st.records[:0], u, r)
+	if err != nil {
+		return nil, err
+	}
+	attrs := st.attrs[:0]
+	if len(records) > len(st.attrs) {
+		attrs = make([]authorizer.Attributes, 0, len(records))
+	}
+	for i := range records {
+		attrs = append(attrs, &records[i])
+	}
+	return attrs, nil
+}
+
 // pass returns a copy of r carrying u, without credential or identity headers.
-func (f *Filter) pass(r *http.Request, u user.Info) *http.Request {
-	out := r.WithContext(request.WithUser(r.Context(), u))
-	if hasIdentityHeaders(r.Header) {
-		h := make(http.Header, len(r.Header))
-		for k, v := range r.Header {
-			if !isIdentityHeader(k) {
-				h[k] = v
-			}
+func (f *Filter) pass(r *http.Request, u user.Info, st *passState) *http.Request {
+	var ctx context.Context
+	if f.userKey != nil {
+		st.ctx = userContext{Context: r.Context(), key: f.userKey, user: u}
+		ctx = &st.ctx
+	} else {
+		ctx = request.WithUser(r.Context(), u)
+	}
+	out := r.WithContext(ctx)
+	var buf [4]string
+	if strip := identityHeaders(r.Header, buf[:0]); len(strip) > 0 {
+		h := maps.Clone(r.Header) // copies the table as is: cheaper than inserting each header
+		for _, k := range strip {
+			delete(h, k)
 		}
 		out.Header = h
 	}
 	return out
 }
 
-func hasIdentityHeaders(h http.Header) bool {
+// userContext is a context carrying a user for request.UserFrom, like request.WithUser's, but
+// stored inside the request's passState instead of allocated on its own. key is the key
+// request.UserFrom looks up (see userContextKey); lookups of any other key, cancellation and
+// deadline are the parent's.
+type userContext struct {
+	context.Context
+	key  any
+	user user.Info
+}
+
+func (c *userContext) Value(key any) any {
+	if key == c.key {
+		return c.user
+	}
+	return c.Context.Value(key)
+}
+
+func (c *userContext) String() string { return fmt.Sprintf("%v.WithValue(user)", c.Context) }
+
+// userContextKey returns the context key that request.UserFrom looks up, found by letting it
+// look into a probe context, or nil if the probe fails to find a key under which a user it can
+// read back is stored (the filter then uses request.WithUser).
+func userContextKey() any {
+	probe := &keyProbe{Context: context.Background()}
+	request.UserFrom(probe)
+	if probe.key == nil || !reflect.TypeOf(probe.key).Comparable() {
+		return nil
+	}
+	want := &user.DefaultInfo{Name: "probe"}
+	got, ok := request.UserFrom(&userContext{Context: context.Background(), key: probe.key, user: want})
+	if !ok || got != user.Info(want) {
+		return nil
+	}
+	return probe.key
+}
+
+// keyProbe records the key of the last Value lookup.
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	return nil
+}
+
+// identityHeaders appends the keys of h that are identity headers to dst.
+func identityHeaders(h http.Header, dst []string) []string {
 	for k := range h {
 		if isIdentityHeader(k) {
-			return true
+			dst = append(dst, k)
 		}
 	}
-	return false
+	return dst
 }
 
 // isIdentityHeader matches canonical header keys and, case-insensitively, keys set directly.
 func isIdentityHeader(key string) bool {
+	if key == "" {
+		return false
+	}
+	switch key[0] | 0x20 { // every stripped name and prefix starts with one of these letters
+	case 'a', 'i', 'x':
+	default:
+		return false
+	}
 	for _, s := range strippedHeaders {
 		if strings.EqualFold(key, s) {
 			return true

@@ -342,3 +342,118 @@ func TestCustomErrorHandler(t *testing.T) {
 		t.Fatalf("custom handler: status %d, error %v", rec.Code, got)
 	}
 }
+
+// TestCheckUsesAppenderLikeGetter runs the same requests through a filter whose getter can
+// append into the filter's storage (attributes.Kubelet) and one that only has GetAttributes,
+// and checks the authorizer is asked exactly the same attributes, one or two per request.
+func TestCheckUsesAppenderLikeGetter(t *testing.T) {
+	k, err := attributes.NewKubelet("node-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := attributes.GetterFunc(k.GetAttributes) // hides AppendAttributes
+	for _, path := range []string{"/metrics", "/stats/summary", "/pods", "/healthz/ping", "/exec/ns/pod/c"} {
+		t.Run(path, func(t *testing.T) {
+			var asked [2][]string
+			for i, getter := range []attributes.Getter{k, plain} {
+				authz := authorizer.AuthorizerFunc(func(_ context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
+					asked[i] = append(asked[i], fmt.Sprintf("%s %s %s/%s %s %s %v", a.GetUser().GetName(), a.GetVerb(),
+						a.GetResource(), a.GetSubresource(), a.GetName(), a.GetPath(), a.IsResourceRequest()))
+					if a.GetSubresource() == "proxy" || a.GetSubresource() == "metrics" || a.GetSubresource() == "stats" {
+						return authorizer.DecisionAllow, "", nil
+					}
+					return authorizer.DecisionNoOpinion, "", nil
+				})
+				f, err := New(authenticateAs(alice), authz, getter, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.Check(httptest.NewRequest(http.MethodGet, path, nil)); err != nil {
+					t.Fatalf("getter %d: Check: %v", i, err)
+				}
+			}
+			if fmt.Sprint(asked[0]) != fmt.Sprint(asked[1]) || len(asked[0]) == 0 {
+				t.Fatalf("with AppendAttributes the authorizer was asked\n%v\nwith GetAttributes\n%v", asked[0], asked[1])
+			}
+		})
+	}
+}
+
+// TestPassedContext checks the context of a passed request: it carries the user for
+// request.UserFrom (shadowing one already there), and everything else, values, deadline and
+// cancellation, is the caller's.
+func TestPassedContext(t *testing.T) {
+	if userContextKey() == nil {
+		t.Fatal("the user context key of request.UserFrom was not found: passed requests pay an extra allocation")
+	}
+	type key struct{}
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "value"))
+	parent = request.WithUser(parent, &user.DefaultInfo{Name: "outer"})
+	f, err := New(authenticateAs(alice), authz.NewAlwaysAllow(), resourceAttrs("proxy"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.Check(httptest.NewRequestWithContext(parent, http.MethodGet, "/pods", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := got.Context()
+	if u, ok := request.UserFrom(ctx); !ok || u != user.Info(alice) {
+		t.Fatalf("UserFrom = %v, %v; want alice", u, ok)
+	}
+	if v := ctx.Value(key{}); v != "value" {
+		t.Fatalf("a value of the caller's context was lost: %v", v)
+	}
+	if _, ok := ctx.Deadline(); ok {
+		t.Fatal("the passed context has a deadline its parent has not")
+	}
+	child, stop := context.WithCancel(ctx)
+	defer stop()
+	cancel()
+	<-ctx.Done()
+	<-child.Done()
+	if !errors.Is(ctx.Err(), context.Canceled) || !errors.Is(child.Err(), context.Canceled) {
+		t.Fatalf("cancellation: %v, %v", ctx.Err(), child.Err())
+	}
+	if !strings.Contains(fmt.Sprint(ctx), "WithValue(user)") {
+		t.Errorf("String() = %q", fmt.Sprint(ctx))
+	}
+}
+
+// TestIdentityHeaderNames keeps isIdentityHeader's quick first-letter test true to the lists it
+// checks, and checks it matches regardless of case.
+func TestIdentityHeaderNames(t *testing.T) {
+	for _, name := range append(append([]string{}, strippedHeaders...), strippedPrefixes...) {
+		switch name[0] | 0x20 {
+		case 'a', 'i', 'x':
+		default:
+			t.Errorf("%q does not start with a letter isIdentityHeader looks for", name)
+		}
+	}
+	for key, want := range map[string]bool{
+		"Authorization": true, "authorization": true, "AUTHORIZATION": true, "Impersonate-Uid": true,
+		"impersonate-extra-x": true, "X-Remote-Group": true, "x-remote-user": true,
+		"Accept": false, "X-Forwarded-For": false, "Authorization2": false, "": false, "Impersonate": false,
+	} {
+		if got := isIdentityHeader(key); got != want {
+			t.Errorf("isIdentityHeader(%q) = %v, want %v", key, got, want)
+		}
+	}
+}
+
+// TestPassedContextFallback checks the passed request's user when the filter could not find
+// request.UserFrom's key and falls back to request.WithUser.
+func TestPassedContextFallback(t *testing.T) {
+	f, err := New(authenticateAs(alice), authz.NewAlwaysAllow(), resourceAttrs("proxy"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.userKey = nil
+	got, err := f.Check(httptest.NewRequest(http.MethodGet, "/pods", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, ok := request.UserFrom(got.Context()); !ok || u != user.Info(alice) {
+		t.Fatalf("UserFrom = %v, %v; want alice", u, ok)
+	}
+}

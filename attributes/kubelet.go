@@ -107,24 +107,39 @@ func nodeTemplates(nodeName string, subresources []string) []authorizer.Attribut
 // [ErrNonCanonicalPath]. A nil u is carried as is. The returned slice and records are new on
 // every call.
 func (k *Kubelet) GetAttributes(u user.Info, r *http.Request) ([]authorizer.Attributes, error) {
-	if r == nil {
-		return nil, nonCanonical("", "request is nil")
-	}
-	verb, err := ResourceVerb(r.Method)
+	var buf [2]authorizer.AttributesRecord
+	records, err := k.AppendAttributes(buf[:0], u, r)
 	if err != nil {
 		return nil, err
 	}
-	p, err := CanonicalPath(r)
-	if err != nil {
-		return nil, err
-	}
-	templates := k.templatesFor(p)
-	out := make([]authorizer.Attributes, len(templates))
-	for i, a := range templates { // a is a copy: the templates are never written
-		a.User, a.Verb, a.Path = u, verb, p
+	out := make([]authorizer.Attributes, len(records))
+	for i, a := range records {
 		out[i] = a
 	}
 	return out, nil
+}
+
+// AppendAttributes appends the records that GetAttributes returns to dst and returns the
+// extended slice, with the same errors (and nothing appended on error). It lets a caller that
+// keeps the records in storage of its own, as authfilter's Filter does, avoid allocating them
+// on every request.
+func (k *Kubelet) AppendAttributes(dst []authorizer.AttributesRecord, u user.Info, r *http.Request) ([]authorizer.AttributesRecord, error) {
+	if r == nil {
+		return dst, nonCanonical("", "request is nil")
+	}
+	verb, err := ResourceVerb(r.Method)
+	if err != nil {
+		return dst, err
+	}
+	p, err := CanonicalPath(r)
+	if err != nil {
+		return dst, err
+	}
+	for _, a := range k.templatesFor(p) { // a is a copy: the templates are never written
+		a.User, a.Verb, a.Path = u, verb, p
+		dst = append(dst, a)
+	}
+	return dst, nil
 }
 
 // templatesFor returns the attribute templates of the first rule whose prefix is p or a whole

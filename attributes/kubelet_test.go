@@ -263,3 +263,35 @@ func BenchmarkKubeletGetAttributes(b *testing.B) {
 		})
 	}
 }
+
+// TestKubeletAppendAttributes checks that AppendAttributes appends exactly the records
+// GetAttributes returns, keeps what dst held, and appends nothing on error.
+func TestKubeletAppendAttributes(t *testing.T) {
+	k := newTestKubelet(t)
+	alice := &user.DefaultInfo{Name: "alice"}
+	marker := authorizer.AttributesRecord{Verb: "marker"}
+	for _, tt := range []struct{ method, target string }{
+		{http.MethodGet, "/stats/summary"}, {http.MethodGet, "/pods"}, {http.MethodPost, "/exec/ns/p/c"},
+		{http.MethodGet, "/healthz"}, {http.MethodOptions, "/pods"}, {http.MethodGet, "/a/../b"},
+	} {
+		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
+			r := readRequest(t, tt.method, tt.target)
+			want, wantErr := k.GetAttributes(alice, r)
+			got, err := k.AppendAttributes([]authorizer.AttributesRecord{marker}, alice, r)
+			if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+				t.Fatalf("AppendAttributes error %v, GetAttributes error %v", err, wantErr)
+			}
+			if len(got) == 0 || !reflect.DeepEqual(got[0], marker) {
+				t.Fatalf("dst's first record was lost: %#v", got)
+			}
+			if len(got)-1 != len(want) {
+				t.Fatalf("appended %d records, GetAttributes returned %d", len(got)-1, len(want))
+			}
+			for i, w := range want {
+				if !reflect.DeepEqual(w, got[i+1]) {
+					t.Fatalf("record %d: appended %#v, GetAttributes %#v", i, got[i+1], w)
+				}
+			}
+		})
+	}
+}

@@ -2,12 +2,19 @@ package authn
 
 import (
 	"errors"
+	"hash/maphash"
 	"net/http"
+	"reflect"
 	"slices"
+	"sync/atomic"
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
 )
+
+// groupMemoSlots is the number of augmented responses WithAuthenticatedGroup remembers (a
+// power of two).
+const groupMemoSlots = 64
 
 // WithAuthenticatedGroup wraps a so that every user it authenticates is also in the group
 // system:authenticated (user.AllAuthenticated), as Kubernetes does for all authenticated users.
@@ -15,17 +22,35 @@ import (
 // that already has it.
 //
 // The wrapped authenticator's Response and user are never modified (they may be cached and
-// shared): a new Response with a new user is returned instead. The result is safe for
-// concurrent use if a is. A nil a is a programming error and panics.
+// shared): a new Response with a new *user.DefaultInfo is returned instead. When a returns the
+// same *user.DefaultInfo response again, as the caching authenticators of this package do, the
+// new Response built the first time is returned again, after checking that the wrapped
+// response's user, name, UID, groups, extra and audiences are still those it was built from;
+// so returned responses may be shared and must not be modified. At most 64 such responses are
+// remembered. The result is safe for concurrent use if a is; the remembered responses are
+// read and replaced without locks. A nil a is a programming error and panics.
 func WithAuthenticatedGroup(a authenticator.Request) authenticator.Request {
 	if isNil(a) {
 		panic("authn: WithAuthenticatedGroup called with a nil authenticator")
 	}
-	return &authenticatedGroup{next: a}
+	return &authenticatedGroup{next: a, seed: maphash.MakeSeed()}
 }
 
 type authenticatedGroup struct {
 	next authenticator.Request
+	seed maphash.Seed
+	memo [groupMemoSlots]atomic.Pointer[groupMemo]
+}
+
+// groupMemo is a response of next and the augmented response built from it.
+type groupMemo struct {
+	in        *authenticator.Response
+	user      *user.DefaultInfo // in.User when out was built
+	name, uid string
+	groups    []string            // a copy of user.Groups when out was built
+	extra     map[string][]string // user.Extra when out was built; out shares this map
+	audiences authenticator.Audiences
+	out       *authenticator.Response
 }
 
 func (g *authenticatedGroup) AuthenticateRequest(r *http.Request) (*authenticator.Response, bool, error) {
@@ -43,6 +68,34 @@ func (g *authenticatedGroup) AuthenticateRequest(r *http.Request) (*authenticato
 		slices.Contains(groups, user.AllUnauthenticated) {
 		return resp, true, nil
 	}
+	du, memoizable := u.(*user.DefaultInfo)
+	if !memoizable || du == nil {
+		return withGroup(resp), true, nil
+	}
+	slot := &g.memo[maphash.Comparable(g.seed, resp)&(groupMemoSlots-1)]
+	if m := slot.Load(); m != nil && m.matches(resp, du) {
+		return m.out, true, nil
+	}
+	m := &groupMemo{
+		in: resp, user: du, name: du.Name, uid: du.UID, groups: slices.Clone(du.Groups),
+		extra: du.Extra, audiences: resp.Audiences, out: withGroup(resp),
+	}
+	slot.Store(m)
+	return m.out, true, nil
+}
+
+// matches reports whether out is still what withGroup(resp) would build: resp, its user and
+// every field withGroup reads are those m was built from.
+func (m *groupMemo) matches(resp *authenticator.Response, u *user.DefaultInfo) bool {
+	return m.in == resp && m.user == u &&
+		u.Name == m.name && u.UID == m.uid && slices.Equal(u.Groups, m.groups) &&
+		sameMap(u.Extra, m.extra) && sameSlice(resp.Audiences, m.audiences)
+}
+
+// withGroup returns a new response with a new user: resp's user with system:authenticated.
+func withGroup(resp *authenticator.Response) *authenticator.Response {
+	u := resp.User
+	groups := u.GetGroups()
 	newGroups := make([]string, 0, len(groups)+1)
 	newGroups = append(newGroups, groups...)
 	newGroups = append(newGroups, user.AllAuthenticated)
@@ -54,5 +107,15 @@ func (g *authenticatedGroup) AuthenticateRequest(r *http.Request) (*authenticato
 			Groups: newGroups,
 			Extra:  u.GetExtra(),
 		},
-	}, true, nil
+	}
+}
+
+// sameMap reports whether a and b are the same map (or both nil).
+func sameMap(a, b map[string][]string) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// sameSlice reports whether a and b are the same slice: same length and same first element.
+func sameSlice(a, b authenticator.Audiences) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

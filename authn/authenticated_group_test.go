@@ -2,8 +2,13 @@ package authn
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
@@ -109,4 +114,114 @@ func deepCopyResponse(r *authenticator.Response) *authenticator.Response {
 		out.User = &c
 	}
 	return out
+}
+
+// TestWithAuthenticatedGroupReusesResponse checks that a response the wrapped authenticator
+// returns again gets the same augmented response, and that any change to what the augmented
+// response was built from builds a new one.
+func TestWithAuthenticatedGroupReusesResponse(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(resp *authenticator.Response) // nil: no change, the response is reused
+		want   *user.DefaultInfo
+		auds   authenticator.Audiences
+	}{
+		{name: "unchanged", want: &user.DefaultInfo{Name: "alice", UID: "1", Groups: []string{"dev", user.AllAuthenticated}, Extra: map[string][]string{"k": {"v"}}}},
+		{name: "group changed in place", change: func(r *authenticator.Response) { r.User.(*user.DefaultInfo).Groups[0] = "ops" },
+			want: &user.DefaultInfo{Name: "alice", UID: "1", Groups: []string{"ops", user.AllAuthenticated}, Extra: map[string][]string{"k": {"v"}}}},
+		{name: "group added", change: func(r *authenticator.Response) { u := r.User.(*user.DefaultInfo); u.Groups = append(u.Groups, "ops") },
+			want: &user.DefaultInfo{Name: "alice", UID: "1", Groups: []string{"dev", "ops", user.AllAuthenticated}, Extra: map[string][]string{"k": {"v"}}}},
+		{name: "name changed", change: func(r *authenticator.Response) { r.User.(*user.DefaultInfo).Name = "bob" },
+			want: &user.DefaultInfo{Name: "bob", UID: "1", Groups: []string{"dev", user.AllAuthenticated}, Extra: map[string][]string{"k": {"v"}}}},
+		{name: "uid changed", change: func(r *authenticator.Response) { r.User.(*user.DefaultInfo).UID = "2" },
+			want: &user.DefaultInfo{Name: "alice", UID: "2", Groups: []string{"dev", user.AllAuthenticated}, Extra: map[string][]string{"k": {"v"}}}},
+		{name: "extra replaced", change: func(r *authenticator.Response) { r.User.(*user.DefaultInfo).Extra = map[string][]string{"k": {"w"}} },
+			want: &user.DefaultInfo{Name: "alice", UID: "1", Groups: []string{"dev", user.AllAuthenticated}, Extra: map[string][]string{"k": {"w"}}}},
+		{name: "user replaced", change: func(r *authenticator.Response) { r.User = &user.DefaultInfo{Name: "carol"} },
+			want: &user.DefaultInfo{Name: "carol", Groups: []string{user.AllAuthenticated}}},
+		{name: "audiences replaced", change: func(r *authenticator.Response) { r.Audiences = authenticator.Audiences{"other"} },
+			want: &user.DefaultInfo{Name: "alice", UID: "1", Groups: []string{"dev", user.AllAuthenticated}, Extra: map[string][]string{"k": {"v"}}},
+			auds: authenticator.Audiences{"other"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inner := &stub{ok: true, resp: &authenticator.Response{
+				Audiences: authenticator.Audiences{"kubelet"},
+				User:      &user.DefaultInfo{Name: "alice", UID: "1", Groups: []string{"dev"}, Extra: map[string][]string{"k": {"v"}}},
+			}}
+			a := WithAuthenticatedGroup(inner)
+			first, ok, err := a.AuthenticateRequest(headerRequest())
+			if !ok || err != nil {
+				t.Fatalf("ok=%v err=%v", ok, err)
+			}
+			if tt.change != nil {
+				tt.change(inner.resp)
+			}
+			second, ok, err := a.AuthenticateRequest(headerRequest())
+			if !ok || err != nil {
+				t.Fatalf("ok=%v err=%v", ok, err)
+			}
+			if reused := second == first; reused != (tt.change == nil) {
+				t.Fatalf("second response reused the first: %v, want %v", reused, tt.change == nil)
+			}
+			wantAuds := tt.auds
+			if wantAuds == nil {
+				wantAuds = authenticator.Audiences{"kubelet"}
+			}
+			if !reflect.DeepEqual(second.User, tt.want) || !reflect.DeepEqual(second.Audiences, wantAuds) {
+				t.Fatalf("got %#v audiences %v, want %#v audiences %v", second.User, second.Audiences, tt.want, wantAuds)
+			}
+		})
+	}
+}
+
+// TestWithAuthenticatedGroupSeparatesResponses checks, concurrently for -race, that distinct
+// inner responses never share an augmented response, also when their users are equal, and
+// that users of another type are augmented every time.
+func TestWithAuthenticatedGroupSeparatesResponses(t *testing.T) {
+	const responses = 200 // more than the remembered responses, so slots are replaced
+	inner := make([]*authenticator.Response, responses)
+	for i := range inner {
+		inner[i] = userResp(fmt.Sprint("user-", i%100), "dev") // inner[i] and inner[i+100] are equal
+	}
+	a := WithAuthenticatedGroup(authenticator.RequestFunc(func(r *http.Request) (*authenticator.Response, bool, error) {
+		i, err := strconv.Atoi(r.Header.Get("X-Index"))
+		return inner[i], err == nil, err
+	}))
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		owner = map[*authenticator.Response]int{} // augmented response -> the inner index it came from
+	)
+	for g := range 8 {
+		wg.Go(func() {
+			for n := range 500 {
+				i := (g*500 + n*7) % responses
+				r := headerRequest()
+				r.Header.Set("X-Index", strconv.Itoa(i))
+				resp, ok, err := a.AuthenticateRequest(r)
+				if !ok || err != nil || resp.User.GetName() != inner[i].User.GetName() ||
+					!slices.Equal(resp.User.GetGroups(), []string{"dev", user.AllAuthenticated}) {
+					t.Errorf("response %d: got %v, %v, %v", i, resp, ok, err)
+					return
+				}
+				mu.Lock()
+				if prev, seen := owner[resp]; seen && prev != i {
+					t.Errorf("inner responses %d and %d share an augmented response", prev, i)
+				}
+				owner[resp] = i
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+
+	type otherUser struct{ *user.DefaultInfo } // not a *user.DefaultInfo: never remembered
+	v := &stub{ok: true, resp: &authenticator.Response{User: otherUser{&user.DefaultInfo{Name: "dave"}}}}
+	b := WithAuthenticatedGroup(v)
+	r1, _, _ := b.AuthenticateRequest(headerRequest())
+	r2, _, _ := b.AuthenticateRequest(headerRequest())
+	if r1 == r2 || !slices.Equal(r2.User.GetGroups(), []string{user.AllAuthenticated}) {
+		t.Fatalf("a user of another type: %#v then %#v", r1, r2)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unique"
 
 	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -128,7 +129,7 @@ func NewToken(client authenticationv1client.TokenReviewInterface, opts TokenOpti
 // spaces, a token without whitespace); anything else, a Basic header or an empty token for
 // instance, is an error: a credential that cannot be used is refused, never ignored.
 func (a *Token) AuthenticateRequest(r *http.Request) (*authenticator.Response, bool, error) {
-	values := r.Header.Values("Authorization")
+	values := r.Header["Authorization"] // the canonical key: what Header.Values would look up
 	if len(values) == 0 {
 		return nil, false, nil
 	}
@@ -154,8 +155,12 @@ func parseBearer(h string) (string, error) {
 	if !found || token == "" {
 		return "", errors.New("token: Authorization header has an empty bearer token")
 	}
-	if strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
-		return "", errors.New("token: malformed bearer token (whitespace or control character inside)")
+	for i := 0; i < len(token); i++ {
+		// Bytes of multi-byte UTF-8 sequences are >= 0x80, so this finds exactly the runes
+		// <= ' ' and DEL.
+		if c := token[i]; c <= ' ' || c == 0x7f {
+			return "", errors.New("token: malformed bearer token (whitespace or control character inside)")
+		}
 	}
 	return token, nil
 }
@@ -173,19 +178,28 @@ func (a *Token) AuthenticateToken(ctx context.Context, token string) (*authentic
 		return nil, false, errors.New("token: empty bearer token")
 	}
 	key := a.hasher.Begin().String(token).Strings(a.audiences).Sum()
-	res, err := a.cache.Do(ctx, key, func(ctx context.Context) (tokenResult, time.Duration, error) {
-		return a.review(ctx, token)
-	})
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-			return nil, false, fmt.Errorf("token review abandoned: %w", err)
+	res, hit := a.cache.Get(key)
+	if !hit {
+		var err error
+		res, err = a.cache.Do(ctx, key, func(ctx context.Context) (tokenResult, time.Duration, error) {
+			return a.review(ctx, token)
+		})
+		if err != nil {
+			return nil, false, a.failed(ctx, err)
 		}
-		return nil, false, err
 	}
 	if res.reject != nil {
 		return nil, false, res.reject
 	}
 	return res.resp, true, nil
+}
+
+// failed returns the error of a review that could not be answered.
+func (a *Token) failed(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		return fmt.Errorf("token review abandoned: %w", err)
+	}
+	return err
 }
 
 // review sends one TokenReview. A backend failure is returned as an error (so cache.Do does
@@ -233,17 +247,34 @@ func (a *Token) review(ctx context.Context, token string) (tokenResult, time.Dur
 	if len(st.User.Extra) > 0 {
 		extra = make(map[string][]string, len(st.User.Extra))
 		for k, v := range st.User.Extra {
-			extra[k] = slices.Clone([]string(v))
+			extra[intern(k)] = slices.Clone([]string(v))
 		}
 	}
 	resp := &authenticator.Response{
 		User: &user.DefaultInfo{
 			Name:   st.User.Username,
 			UID:    st.User.UID,
-			Groups: slices.Clone(st.User.Groups),
+			Groups: internAll(st.User.Groups),
 			Extra:  extra,
 		},
 		Audiences: auds,
 	}
 	return tokenResult{resp: resp}, a.ttl, nil
+}
+
+// intern returns the canonical copy of s (package unique), so that the group names and extra
+// keys that every cached user repeats ("system:authenticated", "system:serviceaccounts", ...)
+// are kept once, not once per cached token. Canonical copies are freed when no longer used.
+func intern(s string) string { return unique.Make(s).Value() }
+
+// internAll returns a new slice of the canonical copies of ss (nil for an empty ss).
+func internAll(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = intern(s)
+	}
+	return out
 }

@@ -14,9 +14,12 @@ import (
 
 // X509Options tune an [X509]. The zero value is valid.
 type X509Options struct {
-	// Now is the clock certificates are checked against (x509.VerifyOptions.CurrentTime).
-	// Nil means time.Now.
+	// Now is the clock certificates are checked against (x509.VerifyOptions.CurrentTime), and
+	// the clock of the verification cache. Nil means time.Now.
 	Now func() time.Time
+	// MaxCacheEntries bounds the cache of verified certificate chains. Zero means
+	// DefaultX509CacheEntries (1024); negative is an error.
+	MaxCacheEntries int
 }
 
 // X509 authenticates requests by their TLS client certificate, the way the kubelet's
@@ -26,23 +29,40 @@ type X509Options struct {
 // The TLS server should request client certificates without verifying them itself
 // (tls.RequestClientCert or tls.VerifyClientCertIfGiven); X509 does the verification against
 // the current pool of its [ClientCA], so a rotated CA bundle applies to new requests at once.
+//
+// A successful verification is cached, so that a client presenting the same certificates again
+// costs a hash instead of signature checks. The cache is keyed by the exact certificates
+// presented (every raw DER, in order) and by the CA generation; an entry is used only under
+// the same CA generation and pool (every entry is dropped when the CA changes), and only while
+// the clock lies within the validity of every certificate of the verified chain, so it is never
+// used at or past the earliest NotAfter. Failed verifications are not cached. The cache holds
+// at most X509Options.MaxCacheEntries chains.
 type X509 struct {
-	ca  ClientCA
-	now func() time.Time
+	ca       ClientCA
+	now      func() time.Time
+	verified *verifiedChains
 }
 
 var _ authenticator.Request = (*X509)(nil)
 
-// NewX509 returns an authenticator that verifies client certificates against ca. A nil ca is
-// an error.
+// NewX509 returns an authenticator that verifies client certificates against ca. A nil ca or a
+// negative MaxCacheEntries is an error.
 func NewX509(ca ClientCA, opts X509Options) (*X509, error) {
 	if isNil(ca) {
 		return nil, errors.New("authn: x509 authenticator needs a ClientCA, got nil")
+	}
+	if opts.MaxCacheEntries < 0 {
+		return nil, fmt.Errorf("authn: x509 MaxCacheEntries must not be negative, got %d", opts.MaxCacheEntries)
 	}
 	a := &X509{ca: ca, now: opts.Now}
 	if a.now == nil {
 		a.now = time.Now
 	}
+	v, err := newVerifiedChains(opts.MaxCacheEntries, a.now)
+	if err != nil {
+		return nil, fmt.Errorf("authn: x509 verification cache: %w", err)
+	}
+	a.verified = v
 	return a, nil
 }
 
@@ -51,19 +71,29 @@ func NewX509(ca ClientCA, opts X509Options) (*X509, error) {
 // intermediates, against the current CA pool for the clientAuth extended key usage. Any
 // failure is an error, never (nil, false, nil): the request must be refused, not passed on to
 // the next authenticator. The errors name the failed check and the certificate's subject, and
-// never contain key material.
+// never contain key material. A successful response is shared by the requests that present the
+// same certificates while their verification is cached: it must not be modified.
 func (a *X509) AuthenticateRequest(r *http.Request) (*authenticator.Response, bool, error) {
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return nil, false, nil
 	}
-	pool, _ := a.ca.CurrentCA()
+	pool, generation := a.ca.CurrentCA()
 	if pool == nil {
 		return nil, false, errors.New("x509: no client CA bundle is loaded; refusing the client certificate")
 	}
+	ca := caVersion{pool: pool, generation: generation}
+	a.verified.observe(ca)
+	now := a.now()
+	key, memo := a.verified.keyOf(ca, r.TLS.PeerCertificates)
+	if resp, ok := a.verified.get(key, ca, now); ok {
+		a.verified.remember(memo, ca, r.TLS.PeerCertificates, key)
+		return resp, true, nil
+	}
+
 	leaf := r.TLS.PeerCertificates[0]
 	opts := x509.VerifyOptions{
 		Roots:       pool,
-		CurrentTime: a.now(),
+		CurrentTime: now,
 		KeyUsages:   []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
 	if len(r.TLS.PeerCertificates) > 1 {
@@ -72,7 +102,8 @@ func (a *X509) AuthenticateRequest(r *http.Request) (*authenticator.Response, bo
 			opts.Intermediates.AddCert(c)
 		}
 	}
-	if _, err := leaf.Verify(opts); err != nil {
+	chains, err := leaf.Verify(opts)
+	if err != nil {
 		// The x509 errors say which check failed, e.g. "x509: certificate has expired or is
 		// not yet valid: ...", "x509: certificate signed by unknown authority" or
 		// "x509: certificate specifies an incompatible key usage".
@@ -83,8 +114,10 @@ func (a *X509) AuthenticateRequest(r *http.Request) (*authenticator.Response, bo
 		return nil, false, fmt.Errorf("x509: client certificate (subject %q, serial %s) has an empty CommonName",
 			leaf.Subject.String(), leaf.SerialNumber)
 	}
-	return &authenticator.Response{User: &user.DefaultInfo{
+	resp := &authenticator.Response{User: &user.DefaultInfo{
 		Name:   leaf.Subject.CommonName,
 		Groups: slices.Clone(leaf.Subject.Organization),
-	}}, true, nil
+	}}
+	a.verified.put(key, ca, resp, chains, now)
+	return resp, true, nil
 }

@@ -84,33 +84,45 @@ func TestX509(t *testing.T) {
 			if ca == nil {
 				ca = staticCA(t, root.pem)
 			}
-			a := &X509{ca: ca, now: time.Now} // built directly so a typed-nil CA can be tested
+			verified, err := newVerifiedChains(0, time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Built directly so a typed-nil CA can be tested.
+			a := &X509{ca: ca, now: time.Now, verified: verified}
 			r := tlsRequest(tt.certs...)
 			if tt.noTLS {
 				r.TLS = nil
 			}
-			resp, ok, err := a.AuthenticateRequest(r)
-			switch {
-			case tt.wantErr != "":
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+			for call := range 2 { // the second call is answered by the verification cache, if any
+				resp, ok, err := a.AuthenticateRequest(r)
+				switch {
+				case tt.wantErr != "":
+					if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+						t.Fatalf("call %d: err = %v, want one containing %q", call, err, tt.wantErr)
+					}
+					if ok || resp != nil {
+						t.Fatalf("call %d: failed verification returned ok=%v resp=%v", call, ok, resp)
+					}
+					if strings.Contains(err.Error(), "PRIVATE KEY") || strings.Contains(err.Error(), "BEGIN") {
+						t.Fatalf("call %d: error carries PEM material: %v", call, err)
+					}
+				case tt.want == nil:
+					if err != nil || ok || resp != nil {
+						t.Fatalf("call %d: got (%v, %v, %v), want (nil, false, nil)", call, resp, ok, err)
+					}
+				default:
+					if err != nil || !ok {
+						t.Fatalf("call %d: got ok=%v err=%v, want a user", call, ok, err)
+					}
+					if got := resp.User.(*user.DefaultInfo); !reflect.DeepEqual(got, tt.want) {
+						t.Fatalf("call %d: user = %#v, want %#v", call, got, tt.want)
+					}
 				}
-				if ok || resp != nil {
-					t.Fatalf("failed verification returned ok=%v resp=%v", ok, resp)
-				}
-				if strings.Contains(err.Error(), "PRIVATE KEY") || strings.Contains(err.Error(), "BEGIN") {
-					t.Fatalf("error carries PEM material: %v", err)
-				}
-			case tt.want == nil:
-				if err != nil || ok || resp != nil {
-					t.Fatalf("got (%v, %v, %v), want (nil, false, nil)", resp, ok, err)
-				}
-			default:
-				if err != nil || !ok {
-					t.Fatalf("got ok=%v err=%v, want a user", ok, err)
-				}
-				if got := resp.User.(*user.DefaultInfo); !reflect.DeepEqual(got, tt.want) {
-					t.Fatalf("user = %#v, want %#v", got, tt.want)
+			}
+			if tt.wantErr != "" {
+				if n := verified.cache.Len(); n != 0 {
+					t.Fatalf("a failed verification was cached (%d entries)", n)
 				}
 			}
 		})

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	authorizationv1client "k8s.io/client-go/kubernetes/typed/authorization/v1"
 
@@ -51,7 +53,10 @@ type SAROptions struct {
 //
 // Decisions are cached in one bounded cache, keyed by a keyed hash of every field of the review
 // (see [SAR.Authorize]); identical reviews that miss the cache at the same time are sent once
-// and share the answer. Failed reviews are never cached.
+// and share the answer. Failed reviews are never cached. A cache hit builds no review: the key
+// is hashed from the attributes directly or, for a *user.DefaultInfo user object seen before,
+// taken from a memo of the last 256 (user, attributes) pairs that is used only when the user's
+// name, UID, groups and extra still equal the copies taken with the key.
 //
 // The identity behind the client needs this RBAC rule (a ClusterRole):
 //
@@ -67,6 +72,7 @@ type SAR struct {
 	logger   logr.Logger
 	hasher   *cache.Hasher
 	cache    *cache.Cache[verdict]
+	memo     *keyMemo
 }
 
 // verdict is the cached part of a review's status.
@@ -102,6 +108,7 @@ func NewSAR(client authorizationv1client.SubjectAccessReviewInterface, opts SARO
 		logger:   opts.Logger,
 		hasher:   h,
 		cache:    c,
+		memo:     newKeyMemo(),
 	}, nil
 }
 
@@ -131,19 +138,70 @@ func (a *SAR) Authorize(ctx context.Context, attrs authorizer.Attributes) (autho
 	if isNil(attrs) {
 		return authorizer.DecisionDeny, "", errors.New("authz: nil attributes; refusing without a SubjectAccessReview")
 	}
-	spec, err := reviewSpec(attrs)
-	if err != nil {
-		return authorizer.DecisionDeny, "", err
+	u := userOf(attrs)
+	if isNil(u) {
+		return authorizer.DecisionDeny, "", errNoUser
 	}
 	if err := ctx.Err(); err != nil {
 		return authorizer.DecisionNoOpinion, "", err
 	}
-	v, err := a.cache.Do(ctx, reviewKey(a.hasher, &spec), func(ctx context.Context) (verdict, time.Duration, error) {
+	key, ok, v, hit := a.lookup(u, attrs)
+	if hit {
+		return v.decision()
+	}
+	spec, err := reviewSpec(attrs)
+	if err != nil {
+		return authorizer.DecisionDeny, "", err
+	}
+	if !ok {
+		key = reviewKey(a.hasher, &spec)
+	}
+	v, err = a.cache.Do(ctx, key, func(ctx context.Context) (verdict, time.Duration, error) {
 		return a.review(ctx, spec)
 	})
 	if err != nil {
 		return authorizer.DecisionNoOpinion, "", err
 	}
+	return v.decision()
+}
+
+// lookup finds the cached verdict of (u, attrs) without building the review: it hashes the
+// attributes directly, or takes their key from the memo when u is a *user.DefaultInfo seen
+// before. A key found in the cache is remembered in the memo (a key that missed is not: most
+// users seen once are never seen again). ok is false when attrs carry selectors; the caller
+// then builds the review and its key.
+func (a *SAR) lookup(u user.Info, attrs authorizer.Attributes) (key cache.Key, ok bool, v verdict, hit bool) {
+	if hasSelectors(attrs) {
+		return cache.Key{}, false, verdict{}, false
+	}
+	f := fieldsOf(attrs)
+	du, memoizable := u.(*user.DefaultInfo)
+	var slot *atomic.Pointer[keyMemoEntry]
+	if memoizable {
+		slot = a.memo.slot(du, &f)
+		if key, found := a.memo.lookup(slot, du, &f); found {
+			v, hit := a.cache.Get(key)
+			return key, true, v, hit
+		}
+	}
+	key = attributesKey(a.hasher, u, &f)
+	if v, hit = a.cache.Get(key); hit && memoizable {
+		a.memo.remember(slot, du, &f, key)
+	}
+	return key, true, v, hit
+}
+
+// userOf returns the user of attrs, reading an *AttributesRecord's field directly (its methods
+// have value receivers, so calling them through the pointer copies the record).
+func userOf(attrs authorizer.Attributes) user.Info {
+	if rec, ok := attrs.(*authorizer.AttributesRecord); ok {
+		return rec.User
+	}
+	return attrs.GetUser()
+}
+
+// decision maps a review's answer to the authorizer's.
+func (v verdict) decision() (authorizer.Decision, string, error) {
 	switch {
 	case v.allowed && v.denied:
 		return authorizer.DecisionDeny, v.reason, errors.New("authz: SubjectAccessReview answered both allowed and denied")

@@ -1,11 +1,12 @@
 package authz
 
 import (
-	"maps"
 	"slices"
 	"strconv"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 
 	"github.com/authfilter/authfilter/internal/cache"
 )
@@ -18,26 +19,11 @@ const keyVersion = "authz.sar/v1"
 // keys sorted, resource or non-resource, each attribute, each selector requirement) get
 // different keys and can never share a cached decision.
 func reviewKey(h *cache.Hasher, spec *authorizationv1.SubjectAccessReviewSpec) cache.Key {
-	b := h.Begin().String(keyVersion).
-		String(spec.User).
-		String(spec.UID).
-		Strings(spec.Groups)
-
-	keys := slices.Sorted(maps.Keys(spec.Extra))
-	b.Strings(keys)
-	for _, k := range keys {
-		b.Strings(spec.Extra[k])
-	}
+	b := h.Begin().String(keyVersion)
+	writeUser(b, spec.User, spec.UID, spec.Groups, spec.Extra)
 
 	if ra := spec.ResourceAttributes; ra != nil {
-		b.Bool(true).
-			String(ra.Namespace).
-			String(ra.Verb).
-			String(ra.Group).
-			String(ra.Version).
-			String(ra.Resource).
-			String(ra.Subresource).
-			String(ra.Name)
+		writeResource(b, ra.Namespace, ra.Verb, ra.Group, ra.Version, ra.Resource, ra.Subresource, ra.Name)
 		b.Bool(ra.FieldSelector != nil)
 		if fs := ra.FieldSelector; fs != nil {
 			b.String(fs.RawSelector).String(strconv.Itoa(len(fs.Requirements)))
@@ -62,4 +48,63 @@ func reviewKey(h *cache.Hasher, spec *authorizationv1.SubjectAccessReviewSpec) c
 		b.Bool(false)
 	}
 	return b.Sum()
+}
+
+// attributesKey returns reviewKey(h, spec) for the spec that reviewSpec would build from u and
+// the fields f of attributes without field or label selectors, without building it and
+// without allocating: the cache-hit path.
+func attributesKey(h *cache.Hasher, u user.Info, f *attrFields) cache.Key {
+	b := h.Begin().String(keyVersion)
+	writeUser(b, u.GetName(), u.GetUID(), u.GetGroups(), u.GetExtra())
+	if f.resource {
+		writeResource(b, f.namespace, f.verb, f.group, f.version, f.res, f.subresource, f.name)
+		b.Bool(false).Bool(false) // no field selector, no label selector
+		b.Bool(false)             // no non-resource attributes
+	} else {
+		b.Bool(false) // no resource attributes
+		b.Bool(true).String(f.path).String(f.verb)
+	}
+	return b.Sum()
+}
+
+// hasSelectors reports whether attrs is a resource request with field or label selector
+// requirements (parsed or not).
+func hasSelectors(attrs authorizer.Attributes) bool {
+	if rec, ok := attrs.(*authorizer.AttributesRecord); ok { // read the fields, not copies
+		return rec.ResourceRequest && (len(rec.FieldSelectorRequirements) > 0 || len(rec.LabelSelectorRequirements) > 0)
+	}
+	if !attrs.IsResourceRequest() {
+		return false
+	}
+	fields, _ := attrs.GetFieldSelector()
+	labels, _ := attrs.GetLabelSelector()
+	return len(fields) > 0 || len(labels) > 0
+}
+
+// writeUser adds the user part of a review: name, UID, groups in order, and extra with its keys
+// sorted. A nil and an empty extra (or groups) are the same, as they are in the review sent.
+func writeUser[V ~[]string](b *cache.KeyBuilder, name, uid string, groups []string, extra map[string]V) {
+	b.String(name).String(uid).Strings(groups)
+	var buf [8]string // most users have a handful of extra keys: sort them without allocating
+	keys := buf[:0]
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b.Strings(keys)
+	for _, k := range keys {
+		b.Strings([]string(extra[k]))
+	}
+}
+
+// writeResource adds the resource attributes of a review, and marks them present.
+func writeResource(b *cache.KeyBuilder, namespace, verb, group, version, resource, subresource, name string) {
+	b.Bool(true).
+		String(namespace).
+		String(verb).
+		String(group).
+		String(version).
+		String(resource).
+		String(subresource).
+		String(name)
 }

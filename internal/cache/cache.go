@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +16,9 @@ const (
 	shardCount = 32 // power of two
 	// evictionSample is how many entries a full shard looks at to choose a victim.
 	evictionSample = 8
+	// hotSlots is the number of entries per shard that Get can find without taking the
+	// shard's lock (power of two).
+	hotSlots = 16
 )
 
 // Options tune a Cache. The zero value is valid.
@@ -24,7 +28,8 @@ type Options struct {
 	// fewer when MaxEntries is not a multiple of 32. When a shard is full, an insert first drops expired entries among a small sample, else the sampled entry
 	// that expires soonest.
 	MaxEntries int
-	// Now is the clock. Nil means time.Now.
+	// Now is the clock. Nil means the real clock, of which the cache reads only the monotonic
+	// part (so TTLs are immune to changes of the wall clock).
 	Now func() time.Time
 }
 
@@ -33,18 +38,32 @@ type Options struct {
 type Cache[V any] struct {
 	shards   [shardCount]shard[V]
 	perShard int
-	now      func() time.Time
+	now      func() time.Time // Options.Now; nil for the real clock
+	base     time.Time        // expiry times are nanoseconds since base
 }
 
 type shard[V any] struct {
 	mu       sync.RWMutex
 	entries  map[Key]entry[V]
 	inflight map[Key]*call[V]
+	// hot holds copies of some entries so that a hit on them takes no lock at all, not even
+	// the read lock (whose counter every core would otherwise write). A slot is filled by Get
+	// under the read lock, from the map, and only when it is empty or its entry has expired;
+	// every change of a key's map entry (set, delete, eviction, purge) happens under the write
+	// lock and empties the slot holding that key. So a slot holding a key always holds the
+	// key's current entry.
+	hot [hotSlots]atomic.Pointer[hotEntry[V]]
 }
 
 type entry[V any] struct {
 	value   V
-	expires int64 // unix nanoseconds
+	expires int64 // nanoseconds since the cache's base time (see clock)
+}
+
+// hotEntry is an immutable copy of the entry of key.
+type hotEntry[V any] struct {
+	key Key
+	entry[V]
 }
 
 type call[V any] struct {
@@ -64,7 +83,9 @@ func New[V any](opts Options) (*Cache[V], error) {
 	}
 	c := &Cache[V]{perShard: max(limit/shardCount, 1), now: opts.Now}
 	if c.now == nil {
-		c.now = time.Now
+		c.base = time.Now()
+	} else {
+		c.base = c.now()
 	}
 	for i := range c.shards {
 		c.shards[i].entries = make(map[Key]entry[V])
@@ -77,13 +98,51 @@ func (c *Cache[V]) shard(k Key) *shard[V] {
 	return &c.shards[binary.LittleEndian.Uint64(k[:8])&(shardCount-1)]
 }
 
-// Get returns the value stored under k if it has not expired.
+// clock returns the current time in nanoseconds since c.base. With the real clock it reads
+// only the monotonic clock (time.Since), which is cheaper than time.Now and immune to changes
+// of the wall clock.
+func (c *Cache[V]) clock() int64 {
+	if c.now == nil {
+		return int64(time.Since(c.base))
+	}
+	return int64(c.now().Sub(c.base))
+}
+
+// hotSlot returns the slot of s that may hold k (chosen by other bits than the shard).
+func (s *shard[V]) hotSlot(k Key) *atomic.Pointer[hotEntry[V]] {
+	return &s.hot[binary.LittleEndian.Uint64(k[8:16])&(hotSlots-1)]
+}
+
+// forgetHotLocked empties k's hot slot if it holds k. The caller holds s.mu for writing.
+func (s *shard[V]) forgetHotLocked(k Key) {
+	slot := s.hotSlot(k)
+	if h := slot.Load(); h != nil && h.key == k {
+		slot.Store(nil)
+	}
+}
+
+// Get returns the value stored under k if it has not expired. A hit on a recently read entry
+// takes no lock.
 func (c *Cache[V]) Get(k Key) (V, bool) {
 	s := c.shard(k)
+	now := c.clock()
+	slot := s.hotSlot(k)
+	if h := slot.Load(); h != nil && h.key == k {
+		if now >= h.expires {
+			var zero V
+			return zero, false
+		}
+		return h.value, true
+	}
 	s.mu.RLock()
 	e, ok := s.entries[k]
+	if ok && now < e.expires {
+		if h := slot.Load(); h == nil || now >= h.expires {
+			slot.Store(&hotEntry[V]{key: k, entry: e})
+		}
+	}
 	s.mu.RUnlock()
-	if !ok || c.now().UnixNano() >= e.expires {
+	if !ok || now >= e.expires {
 		var zero V
 		return zero, false
 	}
@@ -99,11 +158,12 @@ func (c *Cache[V]) Set(k Key, v V, ttl time.Duration) {
 }
 
 func (c *Cache[V]) setLocked(s *shard[V], k Key, v V, ttl time.Duration) {
+	s.forgetHotLocked(k)
 	if ttl <= 0 {
 		delete(s.entries, k)
 		return
 	}
-	now := c.now().UnixNano()
+	now := c.clock()
 	if _, exists := s.entries[k]; !exists && len(s.entries) >= c.perShard {
 		c.evictLocked(s, now)
 	}
@@ -119,6 +179,7 @@ func (c *Cache[V]) evictLocked(s *shard[V], now int64) {
 	for k, e := range s.entries {
 		if e.expires <= now {
 			delete(s.entries, k)
+			s.forgetHotLocked(k)
 			dropped++
 		} else if victimExpires < 0 || e.expires < victimExpires {
 			victim, victimExpires = k, e.expires
@@ -129,6 +190,7 @@ func (c *Cache[V]) evictLocked(s *shard[V], now int64) {
 	}
 	if dropped == 0 && victimExpires >= 0 {
 		delete(s.entries, victim)
+		s.forgetHotLocked(victim)
 	}
 }
 
@@ -137,6 +199,7 @@ func (c *Cache[V]) Delete(k Key) {
 	s := c.shard(k)
 	s.mu.Lock()
 	delete(s.entries, k)
+	s.forgetHotLocked(k)
 	s.mu.Unlock()
 }
 
@@ -146,6 +209,9 @@ func (c *Cache[V]) Purge() {
 		s := &c.shards[i]
 		s.mu.Lock()
 		clear(s.entries)
+		for j := range s.hot {
+			s.hot[j].Store(nil)
+		}
 		s.mu.Unlock()
 	}
 }
@@ -179,7 +245,7 @@ func (c *Cache[V]) Do(ctx context.Context, k Key, load LoadFunc[V]) (V, error) {
 	}
 	s := c.shard(k)
 	s.mu.Lock()
-	if e, ok := s.entries[k]; ok && c.now().UnixNano() < e.expires {
+	if e, ok := s.entries[k]; ok && c.clock() < e.expires {
 		s.mu.Unlock()
 		return e.value, nil
 	}

@@ -258,3 +258,121 @@ func TestPurge(t *testing.T) {
 		t.Fatalf("Len after Purge = %d", c.Len())
 	}
 }
+
+func TestKeysBytesAndUint64(t *testing.T) {
+	h := newTestHasher(t)
+	if h.Begin().Bytes([]byte("abc")).Sum() != h.Begin().String("abc").Sum() {
+		t.Error("Bytes(p) and String(string(p)) gave different keys")
+	}
+	keys := map[string]Key{
+		"bytes a,bc":  h.Begin().Bytes([]byte("a")).Bytes([]byte("bc")).Sum(),
+		"bytes ab,c":  h.Begin().Bytes([]byte("ab")).Bytes([]byte("c")).Sum(),
+		"uint64 1":    h.Begin().Uint64(1).Sum(),
+		"uint64 2":    h.Begin().Uint64(2).Sum(),
+		"uint64 1, 2": h.Begin().Uint64(1).Uint64(2).Sum(),
+		"uint64 2, 1": h.Begin().Uint64(2).Uint64(1).Sum(),
+	}
+	seen := map[Key]string{}
+	for name, k := range keys {
+		if other, dup := seen[k]; dup {
+			t.Errorf("%s and %s share a key", name, other)
+		}
+		seen[k] = name
+	}
+}
+
+// TestHotEntriesFollowWrites reads an entry (which puts it in its shard's lock-free slot) and
+// then changes it every way the cache can: the next read must always see the change.
+func TestHotEntriesFollowWrites(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(c *Cache[string], clk *fakeClock, k Key)
+		want   string // "" means a miss
+	}{
+		{"set", func(c *Cache[string], _ *fakeClock, k Key) { c.Set(k, "new", time.Minute) }, "new"},
+		{"set with ttl 0", func(c *Cache[string], _ *fakeClock, k Key) { c.Set(k, "new", 0) }, ""},
+		{"delete", func(c *Cache[string], _ *fakeClock, k Key) { c.Delete(k) }, ""},
+		{"purge", func(c *Cache[string], _ *fakeClock, _ Key) { c.Purge() }, ""},
+		{"expiry", func(_ *Cache[string], clk *fakeClock, _ Key) { clk.Step(time.Minute) }, ""},
+		{"do after expiry", func(c *Cache[string], clk *fakeClock, k Key) {
+			clk.Step(time.Minute)
+			if _, err := c.Do(context.Background(), k, func(context.Context) (string, time.Duration, error) {
+				return "loaded", time.Minute, nil
+			}); err != nil {
+				panic(err)
+			}
+		}, "loaded"},
+		{"eviction", func(c *Cache[string], _ *fakeClock, k Key) {
+			// Fill k's shard (one entry per shard) with another key: k is evicted.
+			h := newTestHasher(t)
+			for i := 0; ; i++ {
+				other := h.Begin().String(fmt.Sprint("other", i)).Sum()
+				if c.shard(other) == c.shard(k) {
+					c.Set(other, "other", 2*time.Minute)
+					return
+				}
+			}
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, clk := newTestCache[string](t, shardCount) // one entry per shard
+			k := newTestHasher(t).Begin().String("k").Sum()
+			c.Set(k, "old", time.Minute)
+			for range 2 { // the first read fills the hot slot, the second is served from it
+				if v, ok := c.Get(k); !ok || v != "old" {
+					t.Fatalf("Get = %q, %v; want old", v, ok)
+				}
+			}
+			if h := c.shard(k).hotSlot(k).Load(); h == nil || h.key != k {
+				t.Fatal("a read entry was not put in its hot slot")
+			}
+			tt.change(c, clk, k)
+			v, ok := c.Get(k)
+			if tt.want == "" && ok || tt.want != "" && (!ok || v != tt.want) {
+				t.Fatalf("after %s: Get = %q, %v; want %q", tt.name, v, ok, tt.want)
+			}
+		})
+	}
+}
+
+// TestHotEntriesConcurrent has readers and a writer work on a few keys (with -race): a reader
+// never sees a value older than one the writer had replaced before the read began.
+func TestHotEntriesConcurrent(t *testing.T) {
+	c, _ := newTestCache[int](t, 0)
+	h := newTestHasher(t)
+	keys := make([]Key, 4)
+	for i := range keys {
+		keys[i] = h.Begin().String(fmt.Sprint(i)).Sum()
+	}
+	var written [4]atomic.Int64 // the last value written and completed per key
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				i := n % len(keys)
+				floor := written[i].Load()
+				if v, ok := c.Get(keys[i]); ok && int64(v) < floor {
+					t.Errorf("key %d: read %d after %d was written", i, v, floor)
+					return
+				}
+			}
+		})
+	}
+	for n := 1; n <= 20000; n++ {
+		i := n % len(keys)
+		if n%7 == 0 {
+			c.Delete(keys[i])
+		}
+		c.Set(keys[i], n, time.Hour)
+		written[i].Store(int64(n))
+	}
+	close(stop)
+	wg.Wait()
+}

@@ -65,6 +65,19 @@ func (b *KeyBuilder) Strings(ss []string) *KeyBuilder {
 	return b
 }
 
+// Bytes adds one byte-slice field; it is the same field as String(string(p)).
+func (b *KeyBuilder) Bytes(p []byte) *KeyBuilder {
+	b.buf = binary.AppendUvarint(b.buf, uint64(len(p)))
+	b.buf = append(b.buf, p...)
+	return b
+}
+
+// Uint64 adds one fixed-size integer field.
+func (b *KeyBuilder) Uint64(v uint64) *KeyBuilder {
+	b.buf = binary.BigEndian.AppendUint64(b.buf, v)
+	return b
+}
+
 // Bool adds one boolean field.
 func (b *KeyBuilder) Bool(v bool) *KeyBuilder {
 	if v {

@@ -1,0 +1,333 @@
+package authn
+
+import (
+	"crypto/x509"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"k8s.io/apiserver/pkg/authentication/authenticator"
+)
+
+// rotatingCA is a ClientCA whose bundle a test can replace; every replacement is a new
+// generation.
+type rotatingCA struct {
+	mu         sync.Mutex
+	pool       *x509.CertPool
+	generation uint64
+}
+
+func newRotatingCA(certs ...*x509.Certificate) *rotatingCA {
+	ca := &rotatingCA{}
+	ca.set(certs...)
+	return ca
+}
+
+func (c *rotatingCA) set(certs ...*x509.Certificate) {
+	pool := x509.NewCertPool()
+	for _, cert := range certs {
+		pool.AddCert(cert)
+	}
+	c.mu.Lock()
+	c.pool, c.generation = pool, c.generation+1
+	c.mu.Unlock()
+}
+
+func (c *rotatingCA) CurrentCA() (*x509.CertPool, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pool, c.generation
+}
+
+// authOK authenticates a request presenting certs and fails the test unless it succeeds as
+// the user name.
+func authOK(t *testing.T, a *X509, name string, certs ...*x509.Certificate) *authenticator.Response {
+	t.Helper()
+	resp, ok, err := a.AuthenticateRequest(tlsRequest(certs...))
+	if err != nil || !ok || resp.User.GetName() != name {
+		t.Fatalf("AuthenticateRequest = (%v, %v, %v), want user %q", resp, ok, err, name)
+	}
+	return resp
+}
+
+// caSpec returns a CA made from spec, signed by parent (self-signed when parent is nil).
+func caSpec(t *testing.T, parent *testCA, spec certSpec) *testCA {
+	t.Helper()
+	key := newKey(t)
+	spec.isCA = true
+	var cert *x509.Certificate
+	if parent == nil {
+		cert = sign(t, spec, &key.PublicKey, nil, key)
+	} else {
+		cert = sign(t, spec, &key.PublicKey, parent.cert, parent.key)
+	}
+	return &testCA{cert: cert, key: key, pem: pemOf(cert)}
+}
+
+// authErr authenticates a request presenting certs and fails the test unless it fails with
+// an error containing want.
+func authErr(t *testing.T, a *X509, want string, certs ...*x509.Certificate) {
+	t.Helper()
+	resp, ok, err := a.AuthenticateRequest(tlsRequest(certs...))
+	if err == nil || ok || resp != nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("AuthenticateRequest = (%v, %v, %v), want an error containing %q", resp, ok, err, want)
+	}
+}
+
+// TestX509CacheServesRepeatedChains checks that presenting the same chain again is answered
+// from the cache (the same response), and that the cache separates chains: another leaf, the
+// same leaf with an intermediate added, or the same certificates in another order.
+func TestX509CacheServesRepeatedChains(t *testing.T) {
+	root := newCA(t, "root")
+	inter := root.intermediate(t, "intermediate")
+	alice, _ := root.issue(t, certSpec{cn: "alice"})
+	bob, _ := root.issue(t, certSpec{cn: "bob"})
+	carol, _ := inter.issue(t, certSpec{cn: "carol"})
+	a := newTestX509(t, staticCA(t, root.pem), X509Options{})
+
+	first := authOK(t, a, "alice", alice)
+	if again := authOK(t, a, "alice", alice); again != first {
+		t.Fatal("the same certificate was verified again instead of served from the cache")
+	}
+	if got := authOK(t, a, "bob", bob); got == first {
+		t.Fatal("another certificate got alice's cached response")
+	}
+	viaInter := authOK(t, a, "carol", carol, inter.cert)
+	// The same leaf with an extra, unneeded certificate is another chain: verified on its own.
+	if got := authOK(t, a, "carol", carol, inter.cert, alice); got == viaInter {
+		t.Fatal("a different presented chain shared the cached entry")
+	}
+	// Without the intermediate the leaf does not verify, although it verified with it.
+	authErr(t, a, "unknown authority", carol)
+	if n := a.verified.cache.Len(); n != 4 {
+		t.Fatalf("cache holds %d chains, want 4 (the failed one is not cached)", n)
+	}
+}
+
+// TestX509CacheEndsAtNotAfter moves a fake clock through the validity of a chain whose
+// intermediate expires before its leaf: the cached verification is used until just before the
+// earliest NotAfter, never at or after it, and never before the latest NotBefore.
+func TestX509CacheEndsAtNotAfter(t *testing.T) {
+	clk := newFakeClock()
+	t0 := clk.Now()
+	root := caSpec(t, nil, certSpec{cn: "root", notBefore: t0.Add(-time.Hour), notAfter: t0.Add(10 * time.Hour)})
+	inter := caSpec(t, root, certSpec{cn: "inter", notBefore: t0.Add(-time.Hour), notAfter: t0.Add(2 * time.Hour)})
+	leaf, _ := inter.issue(t, certSpec{cn: "alice", notBefore: t0.Add(-10 * time.Minute), notAfter: t0.Add(5 * time.Hour)})
+	a := newTestX509(t, newRotatingCA(root.cert), X509Options{Now: clk.Now})
+	notAfter := inter.cert.NotAfter // the earliest NotAfter of the chain
+
+	cached := authOK(t, a, "alice", leaf, inter.cert)
+	clk.Step(notAfter.Sub(t0) - time.Second)
+	if got := authOK(t, a, "alice", leaf, inter.cert); got != cached {
+		t.Fatal("the cached verification was not used within the chain's validity")
+	}
+	clk.Step(time.Second) // exactly NotAfter: x509 still accepts it, but the entry has ended
+	if got := authOK(t, a, "alice", leaf, inter.cert); got == cached {
+		t.Fatal("the cached verification was used at the chain's earliest NotAfter")
+	}
+	clk.Step(time.Second)
+	authErr(t, a, "expired or is not yet valid", leaf, inter.cert)
+
+	// Back before the leaf's NotBefore: the entry made at t0 must not be used.
+	clk.Step(t0.Sub(clk.Now())) // back to t0
+	fresh := authOK(t, a, "alice", leaf, inter.cert)
+	clk.Step(-11 * time.Minute)
+	authErr(t, a, "expired or is not yet valid", leaf, inter.cert)
+	clk.Step(11 * time.Minute)
+	if got := authOK(t, a, "alice", leaf, inter.cert); got != fresh {
+		t.Fatal("the entry made at t0 was not used again at t0")
+	}
+}
+
+// TestX509CacheDroppedOnCARotation caches a verification, rotates the CA bundle to one that
+// does not trust the client any more, and checks that the client is refused at once and that
+// the cache was emptied; a bundle that trusts it again verifies it anew.
+func TestX509CacheDroppedOnCARotation(t *testing.T) {
+	oldRoot, newRoot := newCA(t, "old-root"), newCA(t, "new-root")
+	alice, _ := oldRoot.issue(t, certSpec{cn: "alice"})
+	bob, _ := newRoot.issue(t, certSpec{cn: "bob"})
+	ca := newRotatingCA(oldRoot.cert)
+	a := newTestX509(t, ca, X509Options{})
+
+	cached := authOK(t, a, "alice", alice)
+	ca.set(newRoot.cert)
+	authErr(t, a, "unknown authority", alice)
+	if n := a.verified.cache.Len(); n != 0 {
+		t.Fatalf("cache holds %d entries after the CA rotated", n)
+	}
+	authOK(t, a, "bob", bob)
+
+	ca.set(oldRoot.cert, newRoot.cert) // trusts alice again: a new generation, verified anew
+	if got := authOK(t, a, "alice", alice); got == cached {
+		t.Fatal("a verification from an earlier CA generation was reused")
+	}
+}
+
+// TestX509CacheEntryOfOldGenerationUnused stores an entry as if a verification under an old CA
+// had finished after the rotation, and checks it is never used under the new CA.
+func TestX509CacheEntryOfOldGenerationUnused(t *testing.T) {
+	root := newCA(t, "root")
+	alice, _ := root.issue(t, certSpec{cn: "alice"})
+	ca := newRotatingCA(root.cert)
+	a := newTestX509(t, ca, X509Options{})
+	oldPool, oldGen := ca.CurrentCA()
+	old := caVersion{pool: oldPool, generation: oldGen}
+	authOK(t, a, "alice", alice)
+
+	ca.set(root.cert) // same certificates, new generation and pool
+	newPool, newGen := ca.CurrentCA()
+	current := caVersion{pool: newPool, generation: newGen}
+	a.verified.observe(current)
+	stale := &authenticator.Response{}
+	chains, err := alice.Verify(x509.VerifyOptions{Roots: oldPool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	a.verified.put(a.verified.key(old, []*x509.Certificate{alice}), old, stale, chains, now)
+	if n := a.verified.cache.Len(); n != 0 {
+		t.Fatal("an entry verified under a replaced CA was stored")
+	}
+	// Even stored under the current key, an entry made under another CA is not used.
+	key := a.verified.key(current, []*x509.Certificate{alice})
+	a.verified.cache.Set(key, verifiedChain{resp: stale, ca: old, notAfter: now.Add(time.Hour).UnixNano()}, time.Hour)
+	if got := authOK(t, a, "alice", alice); got == stale {
+		t.Fatal("an entry made under another CA version was used")
+	}
+}
+
+// TestX509CacheFailuresNotCached checks that refused chains are verified every time and leave
+// nothing in the cache.
+func TestX509CacheFailuresNotCached(t *testing.T) {
+	root, other := newCA(t, "root"), newCA(t, "other")
+	now := time.Now()
+	tests := []struct {
+		name string
+		cert func() *x509.Certificate
+		want string
+	}{
+		{"wrong CA", func() *x509.Certificate { c, _ := other.issue(t, certSpec{cn: "m"}); return c }, "unknown authority"},
+		{"expired", func() *x509.Certificate {
+			c, _ := root.issue(t, certSpec{cn: "old", notBefore: now.Add(-2 * time.Hour), notAfter: now.Add(-time.Hour)})
+			return c
+		}, "expired"},
+		{"server only", func() *x509.Certificate {
+			c, _ := root.issue(t, certSpec{cn: "s", usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+			return c
+		}, "incompatible key usage"},
+		{"empty CommonName", func() *x509.Certificate { c, _ := root.issue(t, certSpec{orgs: []string{"dev"}}); return c }, "empty CommonName"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newTestX509(t, staticCA(t, root.pem), X509Options{})
+			cert := tt.cert()
+			for range 3 {
+				authErr(t, a, tt.want, cert)
+			}
+			if n := a.verified.cache.Len(); n != 0 {
+				t.Fatalf("a refused chain was cached (%d entries)", n)
+			}
+		})
+	}
+}
+
+// TestX509CacheBounded presents many distinct certificates to a small cache.
+func TestX509CacheBounded(t *testing.T) {
+	const max = 32 // one entry per shard of the cache
+	root := newCA(t, "root")
+	a := newTestX509(t, staticCA(t, root.pem), X509Options{MaxCacheEntries: max})
+	for i := range 200 {
+		cert, _ := root.issue(t, certSpec{cn: fmt.Sprint("user-", i)})
+		authOK(t, a, fmt.Sprint("user-", i), cert)
+		if n := a.verified.cache.Len(); n > max {
+			t.Fatalf("after %d certificates the cache holds %d, bound %d", i+1, n, max)
+		}
+	}
+}
+
+func TestNewX509RejectsNegativeCacheBound(t *testing.T) {
+	if _, err := NewX509(staticCA(t, newCA(t, "root").pem), X509Options{MaxCacheEntries: -1}); err == nil {
+		t.Fatal("NewX509 accepted MaxCacheEntries -1")
+	}
+}
+
+// TestX509CacheConcurrent authenticates several chains from many goroutines while the CA
+// rotates between two bundles that both trust them; with -race it checks the cache's locking.
+func TestX509CacheConcurrent(t *testing.T) {
+	root := newCA(t, "root")
+	certs := make([]*x509.Certificate, 4)
+	for i := range certs {
+		certs[i], _ = root.issue(t, certSpec{cn: fmt.Sprint("user-", i)})
+	}
+	ca := newRotatingCA(root.cert)
+	a := newTestX509(t, ca, X509Options{})
+	var wg sync.WaitGroup
+	var failures atomic.Int32
+	stop := make(chan struct{})
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				ca.set(root.cert)
+				time.Sleep(time.Millisecond)
+			}
+		}
+	})
+	var workers sync.WaitGroup
+	for g := range 8 {
+		workers.Go(func() {
+			for i := range 200 {
+				c := certs[(g+i)%len(certs)]
+				resp, ok, err := a.AuthenticateRequest(tlsRequest(c))
+				if err != nil || !ok || resp.User.GetName() != c.Subject.CommonName {
+					failures.Add(1)
+				}
+			}
+		})
+	}
+	workers.Wait()
+	close(stop)
+	wg.Wait()
+	if n := failures.Load(); n > 0 {
+		t.Fatalf("%d authentications failed or returned the wrong user", n)
+	}
+}
+
+// TestX509CacheKeyMemo checks that the remembered key of a presented chain is only used for the
+// same certificate objects with unchanged DER under the same CA, and is always the key the
+// chain's contents hash to.
+func TestX509CacheKeyMemo(t *testing.T) {
+	root := newCA(t, "root")
+	alice, _ := root.issue(t, certSpec{cn: "alice"})
+	ca := newRotatingCA(root.cert)
+	a := newTestX509(t, ca, X509Options{})
+	authOK(t, a, "alice", alice)
+	authOK(t, a, "alice", alice) // a hit: the chain's key is remembered
+	pool, gen := ca.CurrentCA()
+	current := caVersion{pool: pool, generation: gen}
+	certs := []*x509.Certificate{alice}
+	key, slot := a.verified.keyOf(current, certs)
+	if slot != nil || key != a.verified.key(current, certs) {
+		t.Fatal("the key of a chain presented twice was not remembered, or is not its key")
+	}
+
+	copied := *alice // another object, the same DER: hashed again, the same key
+	if key2, slot := a.verified.keyOf(current, []*x509.Certificate{&copied}); slot == nil || key2 != key {
+		t.Fatalf("another certificate object with the same DER: remembered %v, same key %v", slot == nil, key2 == key)
+	}
+	other := caVersion{pool: x509.NewCertPool(), generation: gen + 1}
+	if key3, slot := a.verified.keyOf(other, certs); slot == nil || key3 == key {
+		t.Fatal("the remembered key was used under another CA")
+	}
+
+	alice.Raw[len(alice.Raw)-1] ^= 1 // the same object, its DER changed in place
+	key4, slot := a.verified.keyOf(current, certs)
+	if slot == nil || key4 == key || key4 != a.verified.key(current, certs) {
+		t.Fatal("the remembered key survived a change of the certificate's DER")
+	}
+}
