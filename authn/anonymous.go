@@ -20,12 +20,24 @@ const websocketBearerPrefix = "base64url.bearer.authorization.k8s.io."
 // it has an Authorization header (even an empty one), a TLS peer certificate, or a
 // Kubernetes websocket bearer-token protocol. A credential that the authenticators before
 // Anonymous did not accept can therefore never become anonymous access. Put Anonymous last.
-type Anonymous struct{}
+//
+// The response it returns is shared by every anonymous request and must be treated as
+// read-only. The zero value works too, building a response per request.
+type Anonymous struct {
+	resp *authenticator.Response
+}
 
 var _ authenticator.Request = (*Anonymous)(nil)
 
 // NewAnonymous returns the anonymous authenticator.
-func NewAnonymous() *Anonymous { return &Anonymous{} }
+func NewAnonymous() *Anonymous { return &Anonymous{resp: anonymousResponse()} }
+
+func anonymousResponse() *authenticator.Response {
+	return &authenticator.Response{User: &user.DefaultInfo{
+		Name:   user.Anonymous,
+		Groups: []string{user.AllUnauthenticated},
+	}}
+}
 
 // AuthenticateRequest returns system:anonymous for a request without any credential and
 // (nil, false, nil) otherwise. It never returns an error.
@@ -33,21 +45,23 @@ func (a *Anonymous) AuthenticateRequest(r *http.Request) (*authenticator.Respons
 	if hasCredential(r) {
 		return nil, false, nil
 	}
-	return &authenticator.Response{User: &user.DefaultInfo{
-		Name:   user.Anonymous,
-		Groups: []string{user.AllUnauthenticated},
-	}}, true, nil
+	if a.resp == nil {
+		return anonymousResponse(), true, nil
+	}
+	return a.resp, true, nil
 }
 
 // hasCredential reports whether r presents anything that looks like a credential.
 func hasCredential(r *http.Request) bool {
-	if len(r.Header.Values("Authorization")) > 0 {
+	// Direct lookups of the canonical keys: Header.Values would canonicalise on every call, and
+	// finds exactly the same entries.
+	if _, ok := r.Header["Authorization"]; ok {
 		return true
 	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		return true
 	}
-	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+	for _, v := range r.Header["Sec-Websocket-Protocol"] {
 		for p := range strings.SplitSeq(v, ",") {
 			if strings.HasPrefix(strings.TrimSpace(p), websocketBearerPrefix) {
 				return true

@@ -1,6 +1,8 @@
 package authn
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"testing"
 
@@ -55,5 +57,24 @@ func TestAnonymous(t *testing.T) {
 				t.Fatalf("got ok=%v user=%#v, want %#v", ok, resp, want)
 			}
 		})
+	}
+}
+
+func TestAnonymousZeroValueAndSharedResponse(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+	for name, a := range map[string]*Anonymous{"NewAnonymous": NewAnonymous(), "zero value": {}} {
+		t.Run(name, func(t *testing.T) {
+			resp, ok, err := a.AuthenticateRequest(r)
+			if err != nil || !ok || resp.User.GetName() != user.Anonymous ||
+				len(resp.User.GetGroups()) != 1 || resp.User.GetGroups()[0] != user.AllUnauthenticated {
+				t.Fatalf("AuthenticateRequest = %+v, %v, %v", resp, ok, err)
+			}
+		})
+	}
+	a := NewAnonymous()
+	first, _, _ := a.AuthenticateRequest(r)
+	second, _, _ := a.AuthenticateRequest(r)
+	if first != second {
+		t.Error("NewAnonymous built a response per request; it documents a shared one")
 	}
 }
