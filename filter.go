@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/authfilter/authfilter/internal/nilcheck"
+
 	"github.com/go-logr/logr"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -54,11 +56,11 @@ type recordAppender interface {
 // All three are required: a nil one is an error, never "allow everything".
 func New(authn authenticator.Request, authz authorizer.Authorizer, attrs attributes.Getter, opts Options) (*Filter, error) {
 	switch {
-	case isNil(authn):
+	case nilcheck.IsNil(authn):
 		return nil, errors.New("authfilter: authenticator is nil")
-	case isNil(authz):
+	case nilcheck.IsNil(authz):
 		return nil, errors.New("authfilter: authorizer is nil")
-	case isNil(attrs):
+	case nilcheck.IsNil(attrs):
 		return nil, errors.New("authfilter: attributes getter is nil")
 	}
 	f := &Filter{authn: authn, authz: authz, attrs: attrs, logger: opts.Logger, errorHandler: opts.ErrorHandler}
@@ -80,18 +82,6 @@ func (f *Filter) log(r *http.Request, e *Error) {
 		return
 	}
 	f.logger.V(2).Info("request refused", "status", e.Code, "method", r.Method, "path", r.URL.Path, "response", e.Message, "reason", e.Unwrap())
-}
-
-// isNil reports whether v is nil or an interface holding a nil pointer, func, map or chan.
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	switch rv := reflect.ValueOf(v); rv.Kind() {
-	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Interface, reflect.Slice:
-		return rv.IsNil()
-	}
-	return false
 }
 
 // Handler returns next wrapped by the filter: a request reaches next only when Check accepts

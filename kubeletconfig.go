@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/authfilter/authfilter/internal/nilcheck"
+
 	"github.com/go-logr/logr"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -116,7 +118,7 @@ func kubeletAuthenticator(ctx context.Context, c kubeletconfigv1beta1.KubeletAut
 		credentialed = append(credentialed, x)
 	}
 	if *c.Webhook.Enabled {
-		if isNil(client) {
+		if nilcheck.IsNil(client) {
 			return nil, errors.New("authfilter: authentication.webhook.enabled needs a Kubernetes client")
 		}
 		if c.Webhook.CacheTTL.Duration < 0 {
@@ -158,7 +160,7 @@ func kubeletAuthorizer(c kubeletconfigv1beta1.KubeletAuthorization, client kuber
 	case kubeletconfigv1beta1.KubeletAuthorizationModeAlwaysAllow:
 		return authz.NewAlwaysAllow(), nil
 	case kubeletconfigv1beta1.KubeletAuthorizationModeWebhook:
-		if isNil(client) {
+		if nilcheck.IsNil(client) {
 			return nil, errors.New("authfilter: authorization mode Webhook needs a Kubernetes client")
 		}
 		allowTTL, denyTTL := c.Webhook.CacheAuthorizedTTL.Duration, c.Webhook.CacheUnauthorizedTTL.Duration

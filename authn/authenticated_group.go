@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/authfilter/authfilter/internal/nilcheck"
+
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
 )
@@ -30,7 +32,7 @@ const groupMemoSlots = 64
 // remembered. The result is safe for concurrent use if a is; the remembered responses are
 // read and replaced without locks. A nil a is a programming error and panics.
 func WithAuthenticatedGroup(a authenticator.Request) authenticator.Request {
-	if isNil(a) {
+	if nilcheck.IsNil(a) {
 		panic("authn: WithAuthenticatedGroup called with a nil authenticator")
 	}
 	return &authenticatedGroup{next: a, seed: maphash.MakeSeed()}

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unique"
 
+	"github.com/authfilter/authfilter/internal/nilcheck"
+
 	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -82,7 +84,7 @@ var (
 // NewToken returns a TokenReview authenticator that sends its reviews through client, e.g.
 // clientset.AuthenticationV1().TokenReviews(). A nil client is an error.
 func NewToken(client authenticationv1client.TokenReviewInterface, opts TokenOptions) (*Token, error) {
-	if isNil(client) {
+	if nilcheck.IsNil(client) {
 		return nil, errors.New("authn: token authenticator needs a TokenReview client, got nil")
 	}
 	if opts.Timeout < 0 {

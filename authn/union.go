@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/authfilter/authfilter/internal/nilcheck"
+
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 )
 
@@ -30,7 +32,7 @@ func NewUnion(authenticators ...authenticator.Request) (*Union, error) {
 		return nil, errors.New("authn: union needs at least one authenticator")
 	}
 	for i, a := range authenticators {
-		if isNil(a) {
+		if nilcheck.IsNil(a) {
 			return nil, fmt.Errorf("authn: union authenticator %d is nil", i)
 		}
 	}

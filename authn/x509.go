@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/authfilter/authfilter/internal/nilcheck"
+
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
 )
@@ -48,7 +50,7 @@ var _ authenticator.Request = (*X509)(nil)
 // NewX509 returns an authenticator that verifies client certificates against ca. A nil ca or a
 // negative MaxCacheEntries is an error.
 func NewX509(ca ClientCA, opts X509Options) (*X509, error) {
-	if isNil(ca) {
+	if nilcheck.IsNil(ca) {
 		return nil, errors.New("authn: x509 authenticator needs a ClientCA, got nil")
 	}
 	if opts.MaxCacheEntries < 0 {

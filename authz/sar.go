@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authfilter/authfilter/internal/nilcheck"
+
 	"github.com/go-logr/logr"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -86,7 +88,7 @@ var _ authorizer.Authorizer = (*SAR)(nil)
 // NewSAR returns an authorizer that sends SubjectAccessReviews through client. A nil client,
 // a negative Timeout or a negative MaxCacheEntries is an error.
 func NewSAR(client authorizationv1client.SubjectAccessReviewInterface, opts SAROptions) (*SAR, error) {
-	if isNil(client) {
+	if nilcheck.IsNil(client) {
 		return nil, errors.New("authz: SubjectAccessReview authorizer needs a client, got nil")
 	}
 	if opts.Timeout < 0 {
@@ -135,11 +137,11 @@ func orDefault(d, def time.Duration) time.Duration {
 // it ends while the review is in flight, Authorize returns the same, and the review itself goes
 // on, bounded by Timeout, for the other callers waiting on it (and is cached for later ones).
 func (a *SAR) Authorize(ctx context.Context, attrs authorizer.Attributes) (authorizer.Decision, string, error) {
-	if isNil(attrs) {
+	if nilcheck.IsNil(attrs) {
 		return authorizer.DecisionDeny, "", errors.New("authz: nil attributes; refusing without a SubjectAccessReview")
 	}
 	u := userOf(attrs)
-	if isNil(u) {
+	if nilcheck.IsNil(u) {
 		return authorizer.DecisionDeny, "", errNoUser
 	}
 	if err := ctx.Err(); err != nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/authfilter/authfilter/internal/nilcheck"
+
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/selection"
@@ -18,7 +20,7 @@ var errNoUser = errors.New("authz: attributes carry no user; refusing without a 
 // no memory with attrs.
 func reviewSpec(attrs authorizer.Attributes) (authorizationv1.SubjectAccessReviewSpec, error) {
 	u := attrs.GetUser()
-	if isNil(u) {
+	if nilcheck.IsNil(u) {
 		return authorizationv1.SubjectAccessReviewSpec{}, errNoUser
 	}
 	spec := authorizationv1.SubjectAccessReviewSpec{

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/authfilter/authfilter/internal/nilcheck"
+
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 )
 
@@ -38,7 +40,7 @@ func NewUnion(authorizers ...authorizer.Authorizer) (*Union, error) {
 		return nil, errors.New("authz: union needs at least one authorizer")
 	}
 	for i, a := range authorizers {
-		if isNil(a) {
+		if nilcheck.IsNil(a) {
 			return nil, fmt.Errorf("authz: union authorizer %d is nil", i)
 		}
 	}
