@@ -9,8 +9,6 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/authfilter/authfilter/internal/nilcheck"
-
 	"github.com/go-logr/logr"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -18,6 +16,7 @@ import (
 	"k8s.io/apiserver/pkg/endpoints/request"
 
 	"github.com/authfilter/authfilter/attributes"
+	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
 // Options tune a Filter. The zero value is valid.

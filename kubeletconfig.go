@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/authfilter/authfilter/internal/nilcheck"
-
 	"github.com/go-logr/logr"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -17,6 +15,7 @@ import (
 	"github.com/authfilter/authfilter/attributes"
 	"github.com/authfilter/authfilter/authn"
 	"github.com/authfilter/authfilter/authz"
+	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
 // The KubeletConfiguration v1beta1 defaults that NewFromKubeletConfig applies to unset fields.

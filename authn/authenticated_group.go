@@ -8,10 +8,10 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/authfilter/authfilter/internal/nilcheck"
-
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
 // groupMemoSlots is the number of augmented responses WithAuthenticatedGroup remembers (a

@@ -10,8 +10,6 @@ import (
 	"time"
 	"unique"
 
-	"github.com/authfilter/authfilter/internal/nilcheck"
-
 	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +18,7 @@ import (
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
 
 	"github.com/authfilter/authfilter/internal/cache"
+	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
 const (

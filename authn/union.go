@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/authfilter/authfilter/internal/nilcheck"
-
 	"k8s.io/apiserver/pkg/authentication/authenticator"
+
+	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
 // Union tries authenticators in order. Create it with [NewUnion]; it is immutable and safe for

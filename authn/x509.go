@@ -8,10 +8,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/authfilter/authfilter/internal/nilcheck"
-
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
 // X509Options tune an [X509]. The zero value is valid.

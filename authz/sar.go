@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/authfilter/authfilter/internal/nilcheck"
-
 	"github.com/go-logr/logr"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,6 +15,7 @@ import (
 	authorizationv1client "k8s.io/client-go/kubernetes/typed/authorization/v1"
 
 	"github.com/authfilter/authfilter/internal/cache"
+	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
 // Defaults of [SAROptions], the KubeletConfiguration v1beta1 defaults.

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/authfilter/authfilter/internal/nilcheck"
-
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+
+	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
 // errNoUser refuses attributes that carry no user: a review for "nobody" must not be sent.

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/authfilter/authfilter/internal/nilcheck"
-
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+
+	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
 // Union asks a list of authorizers in order, like kube-apiserver's authorizer union. Create it
