@@ -45,7 +45,7 @@ func parsePrinted(t *testing.T, out string) []printedCommand {
 	return cmds
 }
 
-// shellWords splits a command line the way a POSIX shell does for the quoting shellQuote uses:
+// shellWords splits a command line the way a POSIX shell does for the quoting serve.ShellQuote uses:
 // blanks separate words, single quotes quote everything up to the next single quote.
 func shellWords(t *testing.T, line string) []string {
 	t.Helper()
@@ -190,25 +190,6 @@ func TestPrintedCommandsNoteChangedSettings(t *testing.T) {
 			}
 			if !strings.Contains(out, tt.wantNote) {
 				t.Errorf("output lacks %q:\n%s", tt.wantNote, out)
-			}
-		})
-	}
-}
-
-func TestShellQuote(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"/tmp/authfilter-demo-1/ca.crt", "/tmp/authfilter-demo-1/ca.crt"},
-		{"@/tmp/x/token-header", "@/tmp/x/token-header"},
-		{"https://127.0.0.1:10250/logs/", "https://127.0.0.1:10250/logs/"},
-		{"Authorization: Bearer x", "'Authorization: Bearer x'"},
-		{"/tmp/my dir/it's", `'/tmp/my dir/it'\''s'`},
-		{"$(rm -rf /)", "'$(rm -rf /)'"},
-		{"", "''"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			if got := shellQuote(tt.in); got != tt.want {
-				t.Errorf("shellQuote(%q) = %s, want %s", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -21,6 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
+
+	"github.com/authfilter/authfilter/examples/internal/serve"
 )
 
 // The demo's identities and groups.
@@ -81,13 +83,13 @@ func (d *demo) generate(nodeName, address string) error {
 		errs = append(errs, os.WriteFile(path, data, 0o600))
 		return path
 	}
-	ca, err := newAuthority("authfilter-demo-ca")
+	ca, err := serve.NewCA("authfilter-demo-ca")
 	if err != nil {
 		return err
 	}
-	d.caFile = write("ca.crt", ca.certPEM())
+	d.caFile = write("ca.crt", ca.CertPEM())
 
-	certPEM, keyPEM, err := ca.issue("authfilter-demo-kubelet", nil, servingHosts(nodeName, address), x509.ExtKeyUsageServerAuth)
+	certPEM, keyPEM, err := ca.Issue("authfilter-demo-kubelet", nil, servingHosts(nodeName, address), x509.ExtKeyUsageServerAuth)
 	if err != nil {
 		return err
 	}
@@ -98,7 +100,7 @@ func (d *demo) generate(nodeName, address string) error {
 		user, group string
 		pair        *keyPair
 	}{{demoAdmin, groupAdmins, &d.admin}, {demoViewer, groupViewers, &d.viewer}} {
-		certPEM, keyPEM, err := ca.issue(c.user, []string{c.group}, nil, x509.ExtKeyUsageClientAuth)
+		certPEM, keyPEM, err := ca.Issue(c.user, []string{c.group}, nil, x509.ExtKeyUsageClientAuth)
 		if err != nil {
 			return err
 		}
@@ -214,7 +216,7 @@ func (d *demo) printCommands(w io.Writer, baseURL, nodeName string, authFlags []
 		words := append([]string{"curl", "-sS", "-i"}, c.args...)
 		words = append(words, baseURL+c.path)
 		for i, s := range words {
-			words[i] = shellQuote(s)
+			words[i] = serve.ShellQuote(s)
 		}
 		fmt.Fprintf(w, "%s\n\n", strings.Join(words, " "))
 	}
@@ -222,16 +224,4 @@ func (d *demo) printCommands(w io.Writer, baseURL, nodeName string, authFlags []
 		fmt.Fprintf(w, "Note: the expected statuses assume the default settings; you changed %s.\n", strings.Join(authFlags, ", "))
 	}
 	fmt.Fprintf(w, "Logs go to stderr (-v=2 also logs why a request was refused). Stop with Ctrl-C.\n")
-}
-
-// shellQuote quotes s for a POSIX shell when it holds anything but letters, digits and
-// _@%+=:,./-.
-func shellQuote(s string) string {
-	unsafe := func(r rune) bool {
-		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("_@%+=:,./-", r))
-	}
-	if s != "" && strings.IndexFunc(s, unsafe) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -12,6 +12,8 @@ import (
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/endpoints/request"
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
+
+	"github.com/authfilter/authfilter/examples/internal/serve"
 )
 
 // TestMux checks the bodies of the kubelet-like API behind withIdentity, without the filter.
@@ -19,7 +21,7 @@ func TestMux(t *testing.T) {
 	cfg := &kubeletconfigv1beta1.KubeletConfiguration{Address: "127.0.0.1"}
 	n := &node{name: "n1", started: time.Now(), config: cfg, reviews: &reviewCounter{}}
 	var logs syncBuffer
-	h := withIdentity(newLogger(&logs, 0), newMux(n))
+	h := withIdentity(serve.NewLogger(&logs, 0), newMux(n))
 	alice := &user.DefaultInfo{Name: "alice", Groups: []string{"a", "system:authenticated"}}
 
 	tests := []struct {
@@ -69,7 +71,7 @@ func TestMux(t *testing.T) {
 // not come through the filter is never served.
 func TestWithIdentityRefusesRequestsWithoutUser(t *testing.T) {
 	called := false
-	h := withIdentity(newLogger(&syncBuffer{}, 0), http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))
+	h := withIdentity(serve.NewLogger(&syncBuffer{}, 0), http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequestWithContext(t.Context(), "GET", "/stats/summary", nil))
 	if w.Code != http.StatusInternalServerError || called || w.Header().Get(headerUser) != "" {
@@ -114,7 +116,7 @@ func TestDemoPolicy(t *testing.T) {
 func TestServingCertificate(t *testing.T) {
 	t.Run("self-signed for the node, localhost and a specific address", func(t *testing.T) {
 		hosts := servingHosts("node-1", "10.1.2.3")
-		cert, err := servingCertificate("", "", hosts)
+		cert, err := serve.ServingCertificate("", "", "node-1", hosts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +140,7 @@ func TestServingCertificate(t *testing.T) {
 		}
 	})
 	t.Run("missing files", func(t *testing.T) {
-		if _, err := servingCertificate(t.TempDir()+"/a.crt", t.TempDir()+"/a.key", nil); err == nil || !strings.Contains(err.Error(), "loading serving certificate") {
+		if _, err := serve.ServingCertificate(t.TempDir()+"/a.crt", t.TempDir()+"/a.key", "", nil); err == nil || !strings.Contains(err.Error(), "loading serving certificate") {
 			t.Errorf("err = %v, want a loading error", err)
 		}
 	})

@@ -20,6 +20,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/authfilter/authfilter/examples/internal/serve"
 )
 
 // apiServer is an HTTPS server that answers TokenReviews and SubjectAccessReviews as
@@ -139,7 +141,7 @@ func TestKubeconfigMode(t *testing.T) {
 	// The PKI next to the config file: serving certificate and client CA, plus bob's client
 	// certificate.
 	dir := t.TempDir()
-	ca, err := newAuthority("test-ca")
+	ca, err := serve.NewCA("test-ca")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,14 +153,14 @@ func TestKubeconfigMode(t *testing.T) {
 		}
 		return path
 	}
-	caFile := write("ca.crt", ca.certPEM())
-	servingCert, servingKey, err := ca.issue("kubelet", nil, []string{"127.0.0.1"}, x509.ExtKeyUsageServerAuth)
+	caFile := write("ca.crt", ca.CertPEM())
+	servingCert, servingKey, err := ca.Issue("kubelet", nil, []string{"127.0.0.1"}, x509.ExtKeyUsageServerAuth)
 	if err != nil {
 		t.Fatal(err)
 	}
 	write("serving.crt", servingCert)
 	write("serving.key", servingKey)
-	bobCert, bobKey, err := ca.issue("bob", []string{"team"}, nil, x509.ExtKeyUsageClientAuth)
+	bobCert, bobKey, err := ca.Issue("bob", []string{"team"}, nil, x509.ExtKeyUsageClientAuth)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,35 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"net"
-	"os"
-	"os/signal"
-	"strconv"
-	"syscall"
-	"time"
 
 	"github.com/go-logr/logr"
+
+	"github.com/authfilter/authfilter/examples/internal/serve"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop() // a second signal kills the process at once, without waiting for shutdown
-	}()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
-	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(1)
-	}
-}
+func main() { serve.Main(run) }
 
 // started describes a running server; run sends it on its ready channel.
 type started struct {
@@ -45,10 +24,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	logger := serve.NewLogger(stderr, s.verbosity)
+	ctx, cancel := context.WithCancel(logr.NewContext(ctx, logger))
 	defer cancel()
-	logger := newLogger(stderr, s.verbosity)
-	ctx = logr.NewContext(ctx, logger)
 	k, err := newKubelet(ctx, s, logger)
 	if err != nil {
 		return err
@@ -58,34 +36,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		k.close()
 	}()
 
-	ln, err := net.Listen("tcp", net.JoinHostPort(s.config.Address, strconv.Itoa(s.port)))
-	if err != nil {
-		return fmt.Errorf("%w (choose another address or port with --address, --port)", err)
-	}
-	info := started{url: baseURL(s.config.Address, ln.Addr()), demo: k.demo}
-	logger.Info("listening", "url", info.url, "node", s.nodeName, "demo", s.demo,
-		"authorizationMode", s.config.Authorization.Mode, "clientCAFile", s.config.Authentication.X509.ClientCAFile)
-	if k.demo != nil {
-		k.demo.printCommands(stdout, info.url, s.nodeName, s.authFlags)
-	}
-
-	errc := make(chan error, 1)
-	go func() { errc <- k.server.ServeTLS(ln, "", "") }()
-	if ready != nil {
-		select {
-		case ready <- info:
-		case <-ctx.Done():
+	return serve.Serve(ctx, k.server, s.config.Address, s.port, logger, func(url string) {
+		logger.Info("listening", "url", url, "node", s.nodeName, "demo", s.demo,
+			"authorizationMode", s.config.Authorization.Mode, "clientCAFile", s.config.Authentication.X509.ClientCAFile)
+		if k.demo != nil {
+			k.demo.printCommands(stdout, url, s.nodeName, s.authFlags)
 		}
-	}
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancelShutdown()
-	err = k.server.Shutdown(shutdownCtx)
-	<-errc // http.ErrServerClosed
-	return err
+		if ready != nil {
+			select {
+			case ready <- started{url: url, demo: k.demo}:
+			case <-ctx.Done():
+			}
+		}
+	})
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/authfilter/authfilter/examples/internal/serve"
 )
 
 // recordingTransport answers every request with 200 and records the bodies it was sent.
@@ -25,7 +27,7 @@ func (r *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 
 func TestCountingTransport(t *testing.T) {
 	var logs syncBuffer
-	counter := &reviewCounter{logger: newLogger(&logs, 0)}
+	counter := &reviewCounter{logger: serve.NewLogger(&logs, 0)}
 	next := &recordingTransport{}
 	rt := counter.wrap(next)
 

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"log"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/authfilter/authfilter"
+	"github.com/authfilter/authfilter/examples/internal/serve"
 )
 
 // kubelet is the assembled example: the HTTPS server whose whole mux the filter wraps, and the
@@ -57,18 +58,15 @@ func (k *kubelet) build(ctx context.Context, s *settings, logger logr.Logger, cl
 	if k.demo != nil {
 		cert = k.demo.serving
 	} else {
+		// Named like the kubelet's own self-signed certificate: <node>@<unix time>.
+		cn := fmt.Sprintf("%s@%d", s.nodeName, time.Now().Unix())
 		hosts := servingHosts(s.nodeName, s.config.Address)
-		if cert, err = servingCertificate(s.config.TLSCertFile, s.config.TLSPrivateKeyFile, hosts); err != nil {
+		if cert, err = serve.ServingCertificate(s.config.TLSCertFile, s.config.TLSPrivateKeyFile, cn, hosts); err != nil {
 			return err
 		}
 	}
 	mux := newMux(&node{name: s.nodeName, started: time.Now(), config: &s.config, reviews: reviews})
-	k.server = &http.Server{
-		Handler:           f.Handler(withIdentity(logger, mux)),
-		TLSConfig:         newTLSConfig(cert),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(logWriter{logger.WithName("http")}, "", 0),
-	}
+	k.server = serve.NewServer(f.Handler(withIdentity(logger, mux)), cert, logger)
 	return nil
 }
 
@@ -79,13 +77,12 @@ func (k *kubelet) close() {
 	}
 }
 
-// baseURL returns the https URL clients on this machine use for a listener on address.
-func baseURL(address string, addr net.Addr) string {
-	host, port, _ := net.SplitHostPort(addr.String())
-	if ip := net.ParseIP(address); address == "" || ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-	} else if ip == nil {
-		host = address // a host name
+// servingHosts lists the names a serving certificate is valid for: the node name, localhost,
+// the loopback addresses and the listen address when it is a specific one.
+func servingHosts(nodeName, address string) []string {
+	hosts := append([]string{nodeName}, serve.LoopbackHosts()...)
+	if ip := net.ParseIP(address); address != "" && (ip == nil || !ip.IsUnspecified()) {
+		hosts = append(hosts, address)
 	}
-	return "https://" + net.JoinHostPort(host, port)
+	return hosts
 }

@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
+
+	"github.com/authfilter/authfilter/examples/internal/serve"
 )
 
 // demoNodes are the demo's nodes, each running one pod that uses one secret.
@@ -78,7 +80,7 @@ func newDemo() (*demo, error) {
 }
 
 func (d *demo) generate() error {
-	ca, err := newAuthority("authfilter-nodesecrets-demo-ca")
+	ca, err := serve.NewCA("authfilter-nodesecrets-demo-ca")
 	if err != nil {
 		return err
 	}
@@ -88,9 +90,9 @@ func (d *demo) generate() error {
 		errs = append(errs, os.WriteFile(path, data, 0o600))
 		return path
 	}
-	d.caPEM = ca.certPEM()
+	d.caPEM = ca.CertPEM()
 	d.caFile = write("ca.crt", d.caPEM)
-	certPEM, keyPEM, err := ca.issue("nodesecrets", nil, []string{"localhost", "127.0.0.1", "::1"}, x509.ExtKeyUsageServerAuth)
+	certPEM, keyPEM, err := ca.Issue("nodesecrets", nil, serve.LoopbackHosts(), x509.ExtKeyUsageServerAuth)
 	if err != nil {
 		return err
 	}
@@ -99,7 +101,7 @@ func (d *demo) generate() error {
 	}
 	for _, n := range demoNodes {
 		// A kubelet's client certificate: CN system:node:<name>, O system:nodes.
-		certPEM, keyPEM, err := ca.issue("system:node:"+n.node, []string{"system:nodes"}, nil, x509.ExtKeyUsageClientAuth)
+		certPEM, keyPEM, err := ca.Issue("system:node:"+n.node, []string{"system:nodes"}, nil, x509.ExtKeyUsageClientAuth)
 		if err != nil {
 			return err
 		}
@@ -116,7 +118,8 @@ func (d *demo) printCommands(w io.Writer, url string) {
 	fmt.Fprintf(w, "\nDemo: two nodes, one pod and one secret each; every node may read only its own pod's secret.\n")
 	for _, n := range demoNodes {
 		cert := d.certs[n.node]
-		curl := fmt.Sprintf("curl -sS -w ' -> %%{http_code}\\n' --cacert %s --cert %s --key %s", d.caFile, cert[0], cert[1])
+		curl := fmt.Sprintf("curl -sS -w ' -> %%{http_code}\\n' --cacert %s --cert %s --key %s",
+			serve.ShellQuote(d.caFile), serve.ShellQuote(cert[0]), serve.ShellQuote(cert[1]))
 		fmt.Fprintf(w, "\n# %s runs %s/%s, which mounts the secret %s:\n", n.node, n.namespace, n.pod, n.secret)
 		for _, o := range demoNodes {
 			status := "403"

@@ -7,31 +7,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
-	"net"
-	"net/http"
-	"os"
-	"os/signal"
-	"strconv"
-	"syscall"
-	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/authfilter/authfilter/authn"
+	"github.com/authfilter/authfilter/examples/internal/serve"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
-	stop()
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(1)
-	}
-}
+func main() { serve.Main(run) }
 
 type settings struct {
 	address, kubeconfig, clientCAFile, tlsCertFile, tlsKeyFile string
@@ -85,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	logger := newLogger(stderr, s.verbosity)
+	logger := serve.NewLogger(stderr, s.verbosity)
 
 	var client kubernetes.Interface
 	var ca authn.ClientCA
@@ -104,49 +89,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		if client, ca, err = clusterClient(ctx, s, logger); err != nil {
 			return err
 		}
-		if cert, err = servingCertificate(s.tlsCertFile, s.tlsKeyFile); err != nil {
-			return fmt.Errorf("serving certificate: %w", err)
+		if cert, err = serve.ServingCertificate(s.tlsCertFile, s.tlsKeyFile, "nodesecrets", serve.LoopbackHosts()); err != nil {
+			return err
 		}
 	}
 	handler, err := newHandler(ctx, client, ca, logger)
 	if err != nil {
 		return err
 	}
-	server := &http.Server{
-		Handler:           handler,
-		TLSConfig:         newTLSConfig(cert),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(logWriter{logger.WithName("http")}, "", 0),
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(s.address, strconv.Itoa(s.port)))
-	if err != nil {
-		return err
-	}
-	host := s.address
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	info := started{url: "https://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)), demo: d}
-	logger.Info("listening", "url", info.url, "demo", s.demo)
-	if d != nil {
-		d.printCommands(stdout, info.url)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- server.ServeTLS(ln, "", "") }()
-	if ready != nil {
-		ready <- info
-	}
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancelShutdown()
-	err = server.Shutdown(shutdownCtx)
-	<-errc
-	return err
+	return serve.Serve(ctx, serve.NewServer(handler, cert, logger), s.address, s.port, logger, func(url string) {
+		logger.Info("listening", "url", url, "demo", s.demo)
+		if d != nil {
+			d.printCommands(stdout, url)
+		}
+		if ready != nil {
+			ready <- started{url: url, demo: d}
+		}
+	})
 }
 
 // clusterClient returns a client from --kubeconfig and the client CA from --client-ca-file,

@@ -10,6 +10,7 @@ import (
 	"github.com/go-logr/logr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/authfilter/authfilter"
@@ -95,4 +96,12 @@ func (h *secretsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "%s\n", body)
 	u := userOf(r)
 	h.logger.Info("secret served", "namespace", ns, "name", name, "user", u) // never the data
+}
+
+// userOf returns the name of the user the filter authenticated, or "".
+func userOf(r *http.Request) string {
+	if u, ok := request.UserFrom(r.Context()); ok {
+		return u.GetName()
+	}
+	return ""
 }

@@ -16,6 +16,7 @@ import (
 	clienttesting "k8s.io/client-go/testing"
 
 	"github.com/authfilter/authfilter/authn"
+	"github.com/authfilter/authfilter/examples/internal/serve"
 )
 
 // TestHandlerNodeThenRBAC drives the handler with bearer tokens: a node's token gets its pod's
@@ -53,7 +54,7 @@ func TestHandlerNodeThenRBAC(t *testing.T) {
 		review.Status.Allowed = review.Spec.User == "alice" && ra != nil && ra.Namespace == "ns2" && ra.Verb == "get" && ra.Resource == "secrets"
 		return true, review, nil
 	})
-	ca, _, err := (*authority)(nil).issue("unused-ca", nil, nil, 0)
+	ca, _, err := serve.SelfSigned("unused-ca", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
