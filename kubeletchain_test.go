@@ -3,7 +3,9 @@ package authfilter
 import (
 	"crypto/tls"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,20 +41,20 @@ func TestKubeletChainOverMTLS(t *testing.T) {
 			name: "client certificate allowed", policy: allowSubresources("stats"),
 			cert: adminCert, method: http.MethodGet, path: "/stats/summary",
 			wantCode: http.StatusOK, wantBody: adminCN + " [" + strings.Join(authenticated, " ") + "]",
-			wantSARs: []authorizationv1.SubjectAccessReviewSpec{nodeSAR(adminCN, authenticated, "get", "stats")},
+			wantSARs: []authorizationv1.SubjectAccessReviewSpec{certSAR(adminCN, authenticated, "get", "stats")},
 		},
 		{
 			name: "client certificate denied", policy: allowSubresources("stats"),
 			cert: adminCert, method: http.MethodPost, path: "/logs/kubelet.log",
 			wantCode: http.StatusForbidden, wantBody: "Forbidden (user=" + adminCN + ", verb=create, resource=nodes, subresource(s)=[log])",
-			wantSARs: []authorizationv1.SubjectAccessReviewSpec{nodeSAR(adminCN, authenticated, "create", "log")},
+			wantSARs: []authorizationv1.SubjectAccessReviewSpec{certSAR(adminCN, authenticated, "create", "log")},
 		},
 		{
 			name: "fine-grained pods falls back to proxy", policy: allowSubresources("proxy"),
 			cert: adminCert, method: http.MethodGet, path: "/pods",
 			wantCode: http.StatusOK,
 			wantSARs: []authorizationv1.SubjectAccessReviewSpec{
-				nodeSAR(adminCN, authenticated, "get", "pods"), nodeSAR(adminCN, authenticated, "get", "proxy"),
+				certSAR(adminCN, authenticated, "get", "pods"), certSAR(adminCN, authenticated, "get", "proxy"),
 			},
 		},
 		{
@@ -113,7 +115,7 @@ func TestKubeletChainOverMTLS(t *testing.T) {
 			name: "SAR backend down is 500", policy: allowSubresources("stats"), apiIsDown: true,
 			cert: adminCert, method: http.MethodGet, path: "/stats", wantCode: http.StatusInternalServerError,
 			wantBody: "Authorization error",
-			wantSARs: []authorizationv1.SubjectAccessReviewSpec{nodeSAR(adminCN, authenticated, "get", "stats")},
+			wantSARs: []authorizationv1.SubjectAccessReviewSpec{certSAR(adminCN, authenticated, "get", "stats")},
 		},
 	}
 	for _, tt := range tests {
@@ -175,16 +177,24 @@ func adminCert(t *testing.T, ca *testpki.CA) *tls.Certificate {
 	return &c
 }
 
+// certSAR is nodeSAR for a client-certificate user, whose extra carries the credential id.
+func certSAR(user string, groups []string, verb, subresource string) authorizationv1.SubjectAccessReviewSpec {
+	s := nodeSAR(user, groups, verb, subresource)
+	s.Extra = map[string]authorizationv1.ExtraValue{"authentication.kubernetes.io/credential-id": {"X509SHA256=..."}}
+	return s
+}
+
 func withUID(s authorizationv1.SubjectAccessReviewSpec, uid string) authorizationv1.SubjectAccessReviewSpec {
 	s.UID = uid
 	return s
 }
 
-// describeSARs prints the fields of SARs that tests compare (nil and empty extra are equal).
+// describeSARs prints the fields of SARs that tests compare: for extra only the keys (a
+// certificate's credential id differs per certificate; x509_test.go checks its value).
 func describeSARs(specs []authorizationv1.SubjectAccessReviewSpec) string {
 	var b strings.Builder
 	for _, s := range specs {
-		fmt.Fprintf(&b, "user=%q uid=%q groups=%q extra=%d", s.User, s.UID, s.Groups, len(s.Extra))
+		fmt.Fprintf(&b, "user=%q uid=%q groups=%q extra=%q", s.User, s.UID, s.Groups, slices.Sorted(maps.Keys(s.Extra)))
 		if r := s.ResourceAttributes; r != nil {
 			fmt.Fprintf(&b, " resource ns=%q verb=%q group=%q version=%q resource=%q sub=%q name=%q\n",
 				r.Namespace, r.Verb, r.Group, r.Version, r.Resource, r.Subresource, r.Name)

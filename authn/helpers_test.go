@@ -38,6 +38,7 @@ type certSpec struct {
 	notAfter  time.Time
 	usages    []x509.ExtKeyUsage // nil means clientAuth
 	isCA      bool
+	uids      []any // values of subject UID attributes (OID 0.9.2342.19200300.100.1.1)
 }
 
 func newKey(t testing.TB) *ecdsa.PrivateKey {
@@ -77,7 +78,7 @@ func sign(t testing.TB, spec certSpec, pub *ecdsa.PublicKey, parent *x509.Certif
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(serials.Add(1)),
-		Subject:      pkix.Name{CommonName: spec.cn, Organization: spec.orgs},
+		Subject:      pkix.Name{CommonName: spec.cn, Organization: spec.orgs, ExtraNames: uidNames(spec.uids)},
 		NotBefore:    spec.notBefore,
 		NotAfter:     spec.notAfter,
 	}
@@ -214,4 +215,12 @@ func assertNoSecret(t *testing.T, err error, logs, secret string) {
 	if strings.Contains(logs, secret) {
 		t.Errorf("logs leak the credential:\n%s", logs)
 	}
+}
+
+func uidNames(uids []any) []pkix.AttributeTypeAndValue {
+	var out []pkix.AttributeTypeAndValue
+	for _, v := range uids {
+		out = append(out, pkix.AttributeTypeAndValue{Type: uidOID, Value: v})
+	}
+	return out
 }

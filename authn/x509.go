@@ -1,7 +1,10 @@
 package authn
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -116,10 +119,46 @@ func (a *X509) AuthenticateRequest(r *http.Request) (*authenticator.Response, bo
 		return nil, false, fmt.Errorf("x509: client certificate (subject %q, serial %s) has an empty CommonName",
 			leaf.Subject.String(), leaf.SerialNumber)
 	}
+	uid, err := certificateUID(leaf)
+	if err != nil {
+		return nil, false, err
+	}
 	resp := &authenticator.Response{User: &user.DefaultInfo{
 		Name:   leaf.Subject.CommonName,
+		UID:    uid,
 		Groups: slices.Clone(leaf.Subject.Organization),
+		Extra:  map[string][]string{user.CredentialIDKey: {credentialID(leaf)}},
 	}}
 	a.verified.put(key, ca, resp, chains, now)
 	return resp, true, nil
+}
+
+// credentialID identifies the certificate as kube-apiserver and the kubelet do, in the
+// authentication.kubernetes.io/credential-id extra: "X509SHA256=" and the hex SHA-256 of its DER.
+func credentialID(leaf *x509.Certificate) string {
+	fp := sha256.Sum256(leaf.Raw)
+	return "X509SHA256=" + hex.EncodeToString(fp[:])
+}
+
+// uidOID is the subject attribute (RFC 4519 "uid") that carries a user's UID, as in
+// k8s.io/apiserver's x509 authenticator with AllowParsingUserUIDFromCertAuth (on by default).
+var uidOID = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}
+
+// certificateUID returns the subject's UID attribute, "" when there is none. More than one, or
+// one that is not a string, is an error: an ambiguous identity is refused.
+func certificateUID(leaf *x509.Certificate) (string, error) {
+	var uid string
+	found := false
+	for _, n := range leaf.Subject.Names {
+		if !n.Type.Equal(uidOID) {
+			continue
+		}
+		v, ok := n.Value.(string)
+		if found || !ok {
+			return "", fmt.Errorf("x509: client certificate (subject %q, serial %s) has more than one UID or a UID that is not a string",
+				leaf.Subject.String(), leaf.SerialNumber)
+		}
+		uid, found = v, true
+	}
+	return uid, nil
 }

@@ -115,8 +115,13 @@ func TestX509(t *testing.T) {
 					if err != nil || !ok {
 						t.Fatalf("call %d: got ok=%v err=%v, want a user", call, ok, err)
 					}
-					if got := resp.User.(*user.DefaultInfo); !reflect.DeepEqual(got, tt.want) {
-						t.Fatalf("call %d: user = %#v, want %#v", call, got, tt.want)
+					want := *tt.want
+					want.Extra = map[string][]string{user.CredentialIDKey: {credentialID(tt.certs[0])}}
+					if got := resp.User.(*user.DefaultInfo); !reflect.DeepEqual(got, &want) {
+						t.Fatalf("call %d: user = %#v, want %#v", call, got, &want)
+					}
+					if !strings.HasPrefix(want.Extra[user.CredentialIDKey][0], "X509SHA256=") || len(want.Extra[user.CredentialIDKey][0]) != len("X509SHA256=")+64 {
+						t.Fatalf("credential id %q is not X509SHA256=<64 hex digits>", want.Extra[user.CredentialIDKey][0])
 					}
 				}
 			}
@@ -244,6 +249,39 @@ func TestX509OverRealMTLS(t *testing.T) {
 			code, body := get(t, tt.cert, tt.key)
 			if code != tt.wantCode || body != tt.wantBody {
 				t.Fatalf("got %d %q, want %d %q", code, body, tt.wantCode, tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestX509SubjectUID(t *testing.T) {
+	root := newCA(t, "root")
+	tests := []struct {
+		name    string
+		uids    []any
+		wantUID string
+		wantErr bool
+	}{
+		{name: "no UID attribute", wantUID: ""},
+		{name: "one UID attribute", uids: []any{"1001"}, wantUID: "1001"},
+		{name: "two UID attributes are refused", uids: []any{"1001", "1002"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cert, _ := root.issue(t, certSpec{cn: "dave", uids: tt.uids})
+			a, err := NewX509(staticCA(t, root.pem), X509Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, ok, err := a.AuthenticateRequest(tlsRequest(cert))
+			if tt.wantErr {
+				if err == nil || ok {
+					t.Fatalf("got ok=%v err=%v, want an error", ok, err)
+				}
+				return
+			}
+			if err != nil || !ok || resp.User.GetUID() != tt.wantUID || resp.User.GetName() != "dave" {
+				t.Fatalf("got %+v, %v, %v; want user dave with UID %q", resp, ok, err, tt.wantUID)
 			}
 		})
 	}

@@ -213,12 +213,12 @@ func TestChainsAgree(t *testing.T) {
 			}
 		}
 		// Upstream reviews the bad token again each time (the webhook reports a rejection as
-		// an error, and errors are not cached) and reviews access per certificate (its x509
-		// users carry the certificate's fingerprint as a credential-id extra).
+		// an error, and errors are not cached). Both chains review access per certificate:
+		// x509 users carry the certificate's fingerprint as a credential-id extra.
 		trs, sars := be.Counts()
 		t.Logf("%s: %d TokenReviews, %d SARs", c, trs, sars)
-		if c == authfilterChain && (trs != 3 || sars != 3) {
-			t.Errorf("authfilter sent %d TokenReviews and %d SARs, want 3 (one per token) and 3 (one per user)", trs, sars)
+		if c == authfilterChain && (trs != 3 || sars != 4) {
+			t.Errorf("authfilter sent %d TokenReviews and %d SARs, want 3 (one per token) and 4 (one per token user and certificate)", trs, sars)
 		}
 	}
 }
