@@ -7,11 +7,13 @@ import (
 	"testing"
 
 	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/authfilter/authfilter/internal/testpki"
 )
 
 func TestAnonymous(t *testing.T) {
-	ca := newCA(t, "root")
-	cert, _ := ca.issue(t, certSpec{cn: "alice"})
+	ca := testpki.NewCA(t, "root")
+	cert := ca.Client(t, testpki.Options{CommonName: "alice"}).Cert
 	tests := []struct {
 		name      string
 		headers   map[string]string

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authfilter/authfilter/internal/testpki"
 )
 
 // writeAtomic replaces path in one rename, as configuration management tools do.
@@ -87,7 +89,7 @@ func trusts(t *testing.T, f *ClientCAFile, cert *x509.Certificate) bool {
 func generation(f *ClientCAFile) uint64 { _, g := f.CurrentCA(); return g }
 
 func TestNewClientCAFile(t *testing.T) {
-	ca := newCA(t, "root")
+	ca := testpki.NewCA(t, "root")
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
 		p := filepath.Join(dir, name)
@@ -96,7 +98,7 @@ func TestNewClientCAFile(t *testing.T) {
 		}
 		return p
 	}
-	valid := write("valid.crt", ca.pem)
+	valid := write("valid.crt", ca.PEM)
 	tests := []struct {
 		name    string
 		path    string
@@ -168,18 +170,18 @@ func TestClientCAFileRotation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			oldCA, nextCA := newCA(t, "old"), newCA(t, "new")
-			oldCert, _ := oldCA.issue(t, certSpec{cn: "old-client"})
-			newCert, _ := nextCA.issue(t, certSpec{cn: "new-client"})
+			oldCA, nextCA := testpki.NewCA(t, "old"), testpki.NewCA(t, "new")
+			oldCert := oldCA.Client(t, testpki.Options{CommonName: "old-client"}).Cert
+			newCert := nextCA.Client(t, testpki.Options{CommonName: "new-client"}).Cert
 
-			path, replace := tt.setup(t, oldCA.pem)
+			path, replace := tt.setup(t, oldCA.PEM)
 			f := newTestCAFile(t, path, ClientCAFileOptions{Interval: 5 * time.Millisecond})
 			runCAFile(t, f)
 			if !trusts(t, f, oldCert) || trusts(t, f, newCert) {
 				t.Fatal("initial bundle is not the old CA")
 			}
 
-			replace(t, nextCA.pem)
+			replace(t, nextCA.PEM)
 			eventually(t, "the new bundle", func() bool { return generation(f) >= 2 })
 			if !trusts(t, f, newCert) {
 				t.Fatal("certificate of the new CA refused after rotation")
@@ -207,17 +209,17 @@ func TestClientCAFileBrokenReplacementKeepsBundle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			oldCA, next := newCA(t, "old"), newCA(t, "next")
-			oldCert, _ := oldCA.issue(t, certSpec{cn: "old-client"})
-			nextCert, _ := next.issue(t, certSpec{cn: "next-client"})
+			oldCA, next := testpki.NewCA(t, "old"), testpki.NewCA(t, "next")
+			oldCert := oldCA.Client(t, testpki.Options{CommonName: "old-client"}).Cert
+			nextCert := next.Client(t, testpki.Options{CommonName: "next-client"}).Cert
 
 			path := filepath.Join(t.TempDir(), "ca.crt")
-			writeAtomic(t, path, oldCA.pem)
+			writeAtomic(t, path, oldCA.PEM)
 			logs, logger := newLogSink()
 			f := newTestCAFile(t, path, ClientCAFileOptions{Interval: 5 * time.Millisecond, Logger: logger})
 			runCAFile(t, f)
 
-			tt.breakFile(t, path, next.pem)
+			tt.breakFile(t, path, next.PEM)
 			logs.waitFor(t, "client CA file is unusable")
 			for range 3 { // further checks of the same broken file log nothing more
 				f.check()
@@ -232,7 +234,7 @@ func TestClientCAFileBrokenReplacementKeepsBundle(t *testing.T) {
 				t.Fatalf("logs quote the file:\n%s", all)
 			}
 
-			writeAtomic(t, path, next.pem)
+			writeAtomic(t, path, next.PEM)
 			eventually(t, "the repaired bundle", func() bool { return generation(f) == 2 })
 			if !trusts(t, f, nextCert) || trusts(t, f, oldCert) {
 				t.Fatal("repaired bundle not in use")
@@ -244,16 +246,16 @@ func TestClientCAFileBrokenReplacementKeepsBundle(t *testing.T) {
 // TestClientCAFileSameSizeRewrite covers a rewrite that keeps the file's inode, size and
 // modification time: it is still found by the periodic full read.
 func TestClientCAFileSameSizeRewrite(t *testing.T) {
-	a, b := newCA(t, "a"), newCA(t, "b")
+	a, b := testpki.NewCA(t, "a"), testpki.NewCA(t, "b")
 	path := filepath.Join(t.TempDir(), "ca.crt")
-	writeAtomic(t, path, append(append([]byte{}, a.pem...), b.pem...))
+	writeAtomic(t, path, append(append([]byte{}, a.PEM...), b.PEM...))
 	info, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := newTestCAFile(t, path, ClientCAFileOptions{})
 
-	if err := os.WriteFile(path, append(append([]byte{}, b.pem...), a.pem...), 0o600); err != nil {
+	if err := os.WriteFile(path, append(append([]byte{}, b.PEM...), a.PEM...), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chtimes(path, info.ModTime(), info.ModTime()); err != nil {
@@ -268,11 +270,11 @@ func TestClientCAFileSameSizeRewrite(t *testing.T) {
 }
 
 func TestClientCAFileUnchangedKeepsGeneration(t *testing.T) {
-	ca := newCA(t, "root")
+	ca := testpki.NewCA(t, "root")
 	path := filepath.Join(t.TempDir(), "ca.crt")
-	writeAtomic(t, path, ca.pem)
+	writeAtomic(t, path, ca.PEM)
 	f := newTestCAFile(t, path, ClientCAFileOptions{})
-	writeAtomic(t, path, ca.pem) // same content, new inode
+	writeAtomic(t, path, ca.PEM) // same content, new inode
 	for range fullReadEvery + 1 {
 		f.check()
 	}
@@ -282,9 +284,9 @@ func TestClientCAFileUnchangedKeepsGeneration(t *testing.T) {
 }
 
 func TestClientCAFileRunStopsWithContext(t *testing.T) {
-	ca := newCA(t, "root")
+	ca := testpki.NewCA(t, "root")
 	path := filepath.Join(t.TempDir(), "ca.crt")
-	writeAtomic(t, path, ca.pem)
+	writeAtomic(t, path, ca.PEM)
 	f := newTestCAFile(t, path, ClientCAFileOptions{Interval: time.Millisecond})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})

@@ -4,13 +4,15 @@ import (
 	"encoding/pem"
 	"strings"
 	"testing"
+
+	"github.com/authfilter/authfilter/internal/testpki"
 )
 
 func TestNewStaticClientCA(t *testing.T) {
-	a, b := newCA(t, "a"), newCA(t, "b")
+	a, b := testpki.NewCA(t, "a"), testpki.NewCA(t, "b")
 	keyBlock := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: []byte("not-a-real-key-secret")})
 	badDER := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("garbage-der")})
-	truncated := a.pem[:len(a.pem)/2]
+	truncated := a.PEM[:len(a.PEM)/2]
 
 	tests := []struct {
 		name    string
@@ -18,15 +20,15 @@ func TestNewStaticClientCA(t *testing.T) {
 		wantN   int
 		wantErr string
 	}{
-		{name: "one certificate", data: a.pem, wantN: 1},
-		{name: "two certificates", data: append(append([]byte{}, a.pem...), b.pem...), wantN: 2},
-		{name: "text and other blocks are skipped", data: append(append([]byte("# bundle\n"), keyBlock...), a.pem...), wantN: 1},
+		{name: "one certificate", data: a.PEM, wantN: 1},
+		{name: "two certificates", data: append(append([]byte{}, a.PEM...), b.PEM...), wantN: 2},
+		{name: "text and other blocks are skipped", data: append(append([]byte("# bundle\n"), keyBlock...), a.PEM...), wantN: 1},
 		{name: "empty", data: nil, wantErr: "no PEM CERTIFICATE block"},
 		{name: "not PEM", data: []byte("hello"), wantErr: "no PEM CERTIFICATE block"},
 		{name: "only a key", data: keyBlock, wantErr: "no PEM CERTIFICATE block"},
 		{name: "bad DER", data: badDER, wantErr: "PEM block 1"},
 		{name: "truncated", data: truncated, wantErr: "truncated PEM block"},
-		{name: "valid then truncated", data: append(append([]byte{}, a.pem...), truncated...), wantErr: "truncated PEM block after block 1"},
+		{name: "valid then truncated", data: append(append([]byte{}, a.PEM...), truncated...), wantErr: "truncated PEM block after block 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,11 +58,11 @@ func TestNewStaticClientCA(t *testing.T) {
 }
 
 func TestStaticClientCAVerifiesOnlyItsCAs(t *testing.T) {
-	a, b, c := newCA(t, "a"), newCA(t, "b"), newCA(t, "c")
-	x := newTestX509(t, staticCA(t, append(append([]byte{}, a.pem...), b.pem...)), X509Options{})
+	a, b, c := testpki.NewCA(t, "a"), testpki.NewCA(t, "b"), testpki.NewCA(t, "c")
+	x := newTestX509(t, staticCA(t, append(append([]byte{}, a.PEM...), b.PEM...)), X509Options{})
 	tests := []struct {
 		name   string
-		ca     *testCA
+		ca     *testpki.CA
 		wantOK bool
 	}{
 		{name: "first CA", ca: a, wantOK: true},
@@ -69,7 +71,7 @@ func TestStaticClientCAVerifiesOnlyItsCAs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cert, _ := tt.ca.issue(t, certSpec{cn: "u"})
+			cert := tt.ca.Client(t, testpki.Options{CommonName: "u"}).Cert
 			_, ok, err := x.AuthenticateRequest(tlsRequest(cert))
 			if ok != tt.wantOK || (err == nil) != tt.wantOK {
 				t.Fatalf("ok=%v err=%v, want ok=%v", ok, err, tt.wantOK)

@@ -11,6 +11,8 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/authfilter/authfilter/internal/testpki"
 )
 
 // stub is an authenticator with a fixed answer that counts its calls.
@@ -122,9 +124,9 @@ func TestNewUnionCopiesSlice(t *testing.T) {
 // a bad certificate is not rescued by a valid token, that an unusable Authorization header is
 // not downgraded to anonymous, and which TokenReviews were sent.
 func TestKubeletChainFailsClosed(t *testing.T) {
-	root, other := newCA(t, "root"), newCA(t, "other")
-	goodCert, _ := root.issue(t, certSpec{cn: "alice", orgs: []string{"dev"}})
-	badCert, _ := other.issue(t, certSpec{cn: "mallory"})
+	root, other := testpki.NewCA(t, "root"), testpki.NewCA(t, "other")
+	goodCert := root.Client(t, testpki.Options{CommonName: "alice", Organization: []string{"dev"}}).Cert
+	badCert := other.Client(t, testpki.Options{CommonName: "mallory"}).Cert
 
 	tests := []struct {
 		name       string
@@ -150,7 +152,7 @@ func TestKubeletChainFailsClosed(t *testing.T) {
 				}
 				return rejected("invalid bearer token"), nil
 			})
-			x := newTestX509(t, staticCA(t, root.pem), X509Options{})
+			x := newTestX509(t, staticCA(t, root.PEM), X509Options{})
 			tok := newTestToken(t, client, TokenOptions{})
 			inner, err := NewUnion(x, tok)
 			if err != nil {

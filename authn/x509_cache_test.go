@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
+
+	"github.com/authfilter/authfilter/internal/testpki"
 )
 
 // rotatingCA is a ClientCA whose bundle a test can replace; every replacement is a new
@@ -53,20 +55,6 @@ func authOK(t *testing.T, a *X509, name string, certs ...*x509.Certificate) *aut
 	return resp
 }
 
-// caSpec returns a CA made from spec, signed by parent (self-signed when parent is nil).
-func caSpec(t *testing.T, parent *testCA, spec certSpec) *testCA {
-	t.Helper()
-	key := newKey(t)
-	spec.isCA = true
-	var cert *x509.Certificate
-	if parent == nil {
-		cert = sign(t, spec, &key.PublicKey, nil, key)
-	} else {
-		cert = sign(t, spec, &key.PublicKey, parent.cert, parent.key)
-	}
-	return &testCA{cert: cert, key: key, pem: pemOf(cert)}
-}
-
 // authErr authenticates a request presenting certs and fails the test unless it fails with
 // an error containing want.
 func authErr(t *testing.T, a *X509, want string, certs ...*x509.Certificate) {
@@ -81,12 +69,12 @@ func authErr(t *testing.T, a *X509, want string, certs ...*x509.Certificate) {
 // from the cache (the same response), and that the cache separates chains: another leaf, the
 // same leaf with an intermediate added, or the same certificates in another order.
 func TestX509CacheServesRepeatedChains(t *testing.T) {
-	root := newCA(t, "root")
-	inter := root.intermediate(t, "intermediate")
-	alice, _ := root.issue(t, certSpec{cn: "alice"})
-	bob, _ := root.issue(t, certSpec{cn: "bob"})
-	carol, _ := inter.issue(t, certSpec{cn: "carol"})
-	a := newTestX509(t, staticCA(t, root.pem), X509Options{})
+	root := testpki.NewCA(t, "root")
+	inter := root.Intermediate(t, "intermediate")
+	alice := root.Client(t, testpki.Options{CommonName: "alice"}).Cert
+	bob := root.Client(t, testpki.Options{CommonName: "bob"}).Cert
+	carol := inter.Client(t, testpki.Options{CommonName: "carol"}).Cert
+	a := newTestX509(t, staticCA(t, root.PEM), X509Options{})
 
 	first := authOK(t, a, "alice", alice)
 	if again := authOK(t, a, "alice", alice); again != first {
@@ -95,9 +83,9 @@ func TestX509CacheServesRepeatedChains(t *testing.T) {
 	if got := authOK(t, a, "bob", bob); got == first {
 		t.Fatal("another certificate got alice's cached response")
 	}
-	viaInter := authOK(t, a, "carol", carol, inter.cert)
+	viaInter := authOK(t, a, "carol", carol, inter.Cert)
 	// The same leaf with an extra, unneeded certificate is another chain: verified on its own.
-	if got := authOK(t, a, "carol", carol, inter.cert, alice); got == viaInter {
+	if got := authOK(t, a, "carol", carol, inter.Cert, alice); got == viaInter {
 		t.Fatal("a different presented chain shared the cached entry")
 	}
 	// Without the intermediate the leaf does not verify, although it verified with it.
@@ -113,31 +101,31 @@ func TestX509CacheServesRepeatedChains(t *testing.T) {
 func TestX509CacheEndsAtNotAfter(t *testing.T) {
 	clk := newFakeClock()
 	t0 := clk.Now()
-	root := caSpec(t, nil, certSpec{cn: "root", notBefore: t0.Add(-time.Hour), notAfter: t0.Add(10 * time.Hour)})
-	inter := caSpec(t, root, certSpec{cn: "inter", notBefore: t0.Add(-time.Hour), notAfter: t0.Add(2 * time.Hour)})
-	leaf, _ := inter.issue(t, certSpec{cn: "alice", notBefore: t0.Add(-10 * time.Minute), notAfter: t0.Add(5 * time.Hour)})
-	a := newTestX509(t, newRotatingCA(root.cert), X509Options{Now: clk.Now})
-	notAfter := inter.cert.NotAfter // the earliest NotAfter of the chain
+	root := testpki.NewCAWith(t, testpki.Options{CommonName: "root", NotBefore: t0.Add(-time.Hour), NotAfter: t0.Add(10 * time.Hour)})
+	inter := root.IntermediateWith(t, testpki.Options{CommonName: "inter", NotBefore: t0.Add(-time.Hour), NotAfter: t0.Add(2 * time.Hour)})
+	leaf := inter.Client(t, testpki.Options{CommonName: "alice", NotBefore: t0.Add(-10 * time.Minute), NotAfter: t0.Add(5 * time.Hour)}).Cert
+	a := newTestX509(t, newRotatingCA(root.Cert), X509Options{Now: clk.Now})
+	notAfter := inter.Cert.NotAfter // the earliest NotAfter of the chain
 
-	cached := authOK(t, a, "alice", leaf, inter.cert)
+	cached := authOK(t, a, "alice", leaf, inter.Cert)
 	clk.Step(notAfter.Sub(t0) - time.Second)
-	if got := authOK(t, a, "alice", leaf, inter.cert); got != cached {
+	if got := authOK(t, a, "alice", leaf, inter.Cert); got != cached {
 		t.Fatal("the cached verification was not used within the chain's validity")
 	}
 	clk.Step(time.Second) // exactly NotAfter: x509 still accepts it, but the entry has ended
-	if got := authOK(t, a, "alice", leaf, inter.cert); got == cached {
+	if got := authOK(t, a, "alice", leaf, inter.Cert); got == cached {
 		t.Fatal("the cached verification was used at the chain's earliest NotAfter")
 	}
 	clk.Step(time.Second)
-	authErr(t, a, "expired or is not yet valid", leaf, inter.cert)
+	authErr(t, a, "expired or is not yet valid", leaf, inter.Cert)
 
 	// Back before the leaf's NotBefore: the entry made at t0 must not be used.
 	clk.Step(t0.Sub(clk.Now())) // back to t0
-	fresh := authOK(t, a, "alice", leaf, inter.cert)
+	fresh := authOK(t, a, "alice", leaf, inter.Cert)
 	clk.Step(-11 * time.Minute)
-	authErr(t, a, "expired or is not yet valid", leaf, inter.cert)
+	authErr(t, a, "expired or is not yet valid", leaf, inter.Cert)
 	clk.Step(11 * time.Minute)
-	if got := authOK(t, a, "alice", leaf, inter.cert); got != fresh {
+	if got := authOK(t, a, "alice", leaf, inter.Cert); got != fresh {
 		t.Fatal("the entry made at t0 was not used again at t0")
 	}
 }
@@ -146,21 +134,21 @@ func TestX509CacheEndsAtNotAfter(t *testing.T) {
 // does not trust the client any more, and checks that the client is refused at once and that
 // the cache was emptied; a bundle that trusts it again verifies it anew.
 func TestX509CacheDroppedOnCARotation(t *testing.T) {
-	oldRoot, newRoot := newCA(t, "old-root"), newCA(t, "new-root")
-	alice, _ := oldRoot.issue(t, certSpec{cn: "alice"})
-	bob, _ := newRoot.issue(t, certSpec{cn: "bob"})
-	ca := newRotatingCA(oldRoot.cert)
+	oldRoot, newRoot := testpki.NewCA(t, "old-root"), testpki.NewCA(t, "new-root")
+	alice := oldRoot.Client(t, testpki.Options{CommonName: "alice"}).Cert
+	bob := newRoot.Client(t, testpki.Options{CommonName: "bob"}).Cert
+	ca := newRotatingCA(oldRoot.Cert)
 	a := newTestX509(t, ca, X509Options{})
 
 	cached := authOK(t, a, "alice", alice)
-	ca.set(newRoot.cert)
+	ca.set(newRoot.Cert)
 	authErr(t, a, "unknown authority", alice)
 	if n := a.verified.cache.Len(); n != 0 {
 		t.Fatalf("cache holds %d entries after the CA rotated", n)
 	}
 	authOK(t, a, "bob", bob)
 
-	ca.set(oldRoot.cert, newRoot.cert) // trusts alice again: a new generation, verified anew
+	ca.set(oldRoot.Cert, newRoot.Cert) // trusts alice again: a new generation, verified anew
 	if got := authOK(t, a, "alice", alice); got == cached {
 		t.Fatal("a verification from an earlier CA generation was reused")
 	}
@@ -169,15 +157,15 @@ func TestX509CacheDroppedOnCARotation(t *testing.T) {
 // TestX509CacheEntryOfOldGenerationUnused stores an entry as if a verification under an old CA
 // had finished after the rotation, and checks it is never used under the new CA.
 func TestX509CacheEntryOfOldGenerationUnused(t *testing.T) {
-	root := newCA(t, "root")
-	alice, _ := root.issue(t, certSpec{cn: "alice"})
-	ca := newRotatingCA(root.cert)
+	root := testpki.NewCA(t, "root")
+	alice := root.Client(t, testpki.Options{CommonName: "alice"}).Cert
+	ca := newRotatingCA(root.Cert)
 	a := newTestX509(t, ca, X509Options{})
 	oldPool, oldGen := ca.CurrentCA()
 	old := caVersion{pool: oldPool, generation: oldGen}
 	authOK(t, a, "alice", alice)
 
-	ca.set(root.cert) // same certificates, new generation and pool
+	ca.set(root.Cert) // same certificates, new generation and pool
 	newPool, newGen := ca.CurrentCA()
 	current := caVersion{pool: newPool, generation: newGen}
 	a.verified.observe(current)
@@ -202,27 +190,27 @@ func TestX509CacheEntryOfOldGenerationUnused(t *testing.T) {
 // TestX509CacheFailuresNotCached checks that refused chains are verified every time and leave
 // nothing in the cache.
 func TestX509CacheFailuresNotCached(t *testing.T) {
-	root, other := newCA(t, "root"), newCA(t, "other")
+	root, other := testpki.NewCA(t, "root"), testpki.NewCA(t, "other")
 	now := time.Now()
 	tests := []struct {
 		name string
 		cert func() *x509.Certificate
 		want string
 	}{
-		{"wrong CA", func() *x509.Certificate { c, _ := other.issue(t, certSpec{cn: "m"}); return c }, "unknown authority"},
+		{"wrong CA", func() *x509.Certificate { return other.Client(t, testpki.Options{CommonName: "m"}).Cert }, "unknown authority"},
 		{"expired", func() *x509.Certificate {
-			c, _ := root.issue(t, certSpec{cn: "old", notBefore: now.Add(-2 * time.Hour), notAfter: now.Add(-time.Hour)})
-			return c
+			return root.Client(t, testpki.Options{CommonName: "old", NotBefore: now.Add(-2 * time.Hour), NotAfter: now.Add(-time.Hour)}).Cert
 		}, "expired"},
 		{"server only", func() *x509.Certificate {
-			c, _ := root.issue(t, certSpec{cn: "s", usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-			return c
+			return root.Client(t, testpki.Options{CommonName: "s", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}).Cert
 		}, "incompatible key usage"},
-		{"empty CommonName", func() *x509.Certificate { c, _ := root.issue(t, certSpec{orgs: []string{"dev"}}); return c }, "empty CommonName"},
+		{"empty CommonName", func() *x509.Certificate {
+			return root.Client(t, testpki.Options{Organization: []string{"dev"}}).Cert
+		}, "empty CommonName"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := newTestX509(t, staticCA(t, root.pem), X509Options{})
+			a := newTestX509(t, staticCA(t, root.PEM), X509Options{})
 			cert := tt.cert()
 			for range 3 {
 				authErr(t, a, tt.want, cert)
@@ -237,10 +225,10 @@ func TestX509CacheFailuresNotCached(t *testing.T) {
 // TestX509CacheBounded presents many distinct certificates to a small cache.
 func TestX509CacheBounded(t *testing.T) {
 	const max = 32 // one entry per shard of the cache
-	root := newCA(t, "root")
-	a := newTestX509(t, staticCA(t, root.pem), X509Options{MaxCacheEntries: max})
+	root := testpki.NewCA(t, "root")
+	a := newTestX509(t, staticCA(t, root.PEM), X509Options{MaxCacheEntries: max})
 	for i := range 200 {
-		cert, _ := root.issue(t, certSpec{cn: fmt.Sprint("user-", i)})
+		cert := root.Client(t, testpki.Options{CommonName: fmt.Sprint("user-", i)}).Cert
 		authOK(t, a, fmt.Sprint("user-", i), cert)
 		if n := a.verified.cache.Len(); n > max {
 			t.Fatalf("after %d certificates the cache holds %d, bound %d", i+1, n, max)
@@ -249,7 +237,7 @@ func TestX509CacheBounded(t *testing.T) {
 }
 
 func TestNewX509RejectsNegativeCacheBound(t *testing.T) {
-	if _, err := NewX509(staticCA(t, newCA(t, "root").pem), X509Options{MaxCacheEntries: -1}); err == nil {
+	if _, err := NewX509(staticCA(t, testpki.NewCA(t, "root").PEM), X509Options{MaxCacheEntries: -1}); err == nil {
 		t.Fatal("NewX509 accepted MaxCacheEntries -1")
 	}
 }
@@ -257,12 +245,12 @@ func TestNewX509RejectsNegativeCacheBound(t *testing.T) {
 // TestX509CacheConcurrent authenticates several chains from many goroutines while the CA
 // rotates between two bundles that both trust them; with -race it checks the cache's locking.
 func TestX509CacheConcurrent(t *testing.T) {
-	root := newCA(t, "root")
+	root := testpki.NewCA(t, "root")
 	certs := make([]*x509.Certificate, 4)
 	for i := range certs {
-		certs[i], _ = root.issue(t, certSpec{cn: fmt.Sprint("user-", i)})
+		certs[i] = root.Client(t, testpki.Options{CommonName: fmt.Sprint("user-", i)}).Cert
 	}
-	ca := newRotatingCA(root.cert)
+	ca := newRotatingCA(root.Cert)
 	a := newTestX509(t, ca, X509Options{})
 	var wg sync.WaitGroup
 	var failures atomic.Int32
@@ -273,7 +261,7 @@ func TestX509CacheConcurrent(t *testing.T) {
 			case <-stop:
 				return
 			default:
-				ca.set(root.cert)
+				ca.set(root.Cert)
 				time.Sleep(time.Millisecond)
 			}
 		}
@@ -302,9 +290,9 @@ func TestX509CacheConcurrent(t *testing.T) {
 // same certificate objects with unchanged DER under the same CA, and is always the key the
 // chain's contents hash to.
 func TestX509CacheKeyMemo(t *testing.T) {
-	root := newCA(t, "root")
-	alice, _ := root.issue(t, certSpec{cn: "alice"})
-	ca := newRotatingCA(root.cert)
+	root := testpki.NewCA(t, "root")
+	alice := root.Client(t, testpki.Options{CommonName: "alice"}).Cert
+	ca := newRotatingCA(root.Cert)
 	a := newTestX509(t, ca, X509Options{})
 	authOK(t, a, "alice", alice)
 	authOK(t, a, "alice", alice) // a hit: the chain's key is remembered

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/authfilter/authfilter/internal/testpki"
 )
 
 // nilCA is a ClientCA with nothing loaded.
@@ -39,19 +41,19 @@ func staticCA(t *testing.T, pemBundle []byte) *StaticClientCA {
 }
 
 func TestX509(t *testing.T) {
-	root := newCA(t, "root")
-	other := newCA(t, "other")
-	inter := root.intermediate(t, "intermediate")
+	root := testpki.NewCA(t, "root")
+	other := testpki.NewCA(t, "other")
+	inter := root.Intermediate(t, "intermediate")
 	now := time.Now()
 
-	valid, _ := root.issue(t, certSpec{cn: "alice", orgs: []string{"dev", "system:masters"}})
-	noOrg, _ := root.issue(t, certSpec{cn: "bob"})
-	wrongCA, _ := other.issue(t, certSpec{cn: "mallory"})
-	expired, _ := root.issue(t, certSpec{cn: "old", notBefore: now.Add(-2 * time.Hour), notAfter: now.Add(-time.Hour)})
-	notYet, _ := root.issue(t, certSpec{cn: "early", notBefore: now.Add(time.Hour), notAfter: now.Add(2 * time.Hour)})
-	serverOnly, _ := root.issue(t, certSpec{cn: "server", usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-	emptyCN, _ := root.issue(t, certSpec{orgs: []string{"dev"}})
-	viaInter, _ := inter.issue(t, certSpec{cn: "carol", orgs: []string{"ops"}})
+	valid := root.Client(t, testpki.Options{CommonName: "alice", Organization: []string{"dev", "system:masters"}}).Cert
+	noOrg := root.Client(t, testpki.Options{CommonName: "bob"}).Cert
+	wrongCA := other.Client(t, testpki.Options{CommonName: "mallory"}).Cert
+	expired := root.Client(t, testpki.Options{CommonName: "old", NotBefore: now.Add(-2 * time.Hour), NotAfter: now.Add(-time.Hour)}).Cert
+	notYet := root.Client(t, testpki.Options{CommonName: "early", NotBefore: now.Add(time.Hour), NotAfter: now.Add(2 * time.Hour)}).Cert
+	serverOnly := root.Client(t, testpki.Options{CommonName: "server", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}).Cert
+	emptyCN := root.Client(t, testpki.Options{Organization: []string{"dev"}}).Cert
+	viaInter := inter.Client(t, testpki.Options{CommonName: "carol", Organization: []string{"ops"}}).Cert
 
 	tests := []struct {
 		name    string
@@ -64,7 +66,7 @@ func TestX509(t *testing.T) {
 		{name: "valid maps CN and O", certs: []*x509.Certificate{valid},
 			want: &user.DefaultInfo{Name: "alice", Groups: []string{"dev", "system:masters"}}},
 		{name: "valid without O", certs: []*x509.Certificate{noOrg}, want: &user.DefaultInfo{Name: "bob"}},
-		{name: "intermediate chain", certs: []*x509.Certificate{viaInter, inter.cert},
+		{name: "intermediate chain", certs: []*x509.Certificate{viaInter, inter.Cert},
 			want: &user.DefaultInfo{Name: "carol", Groups: []string{"ops"}}},
 		{name: "intermediate missing", certs: []*x509.Certificate{viaInter}, wantErr: "signed by unknown authority"},
 		{name: "wrong CA", certs: []*x509.Certificate{wrongCA}, wantErr: "signed by unknown authority"},
@@ -82,7 +84,7 @@ func TestX509(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ca := tt.ca
 			if ca == nil {
-				ca = staticCA(t, root.pem)
+				ca = staticCA(t, root.PEM)
 			}
 			verified, err := newVerifiedChains(0, time.Now)
 			if err != nil {
@@ -135,9 +137,9 @@ func TestX509(t *testing.T) {
 }
 
 func TestX509GroupsAreCopied(t *testing.T) {
-	root := newCA(t, "root")
-	cert, _ := root.issue(t, certSpec{cn: "alice", orgs: []string{"dev"}})
-	resp, ok, err := newTestX509(t, staticCA(t, root.pem), X509Options{}).AuthenticateRequest(tlsRequest(cert))
+	root := testpki.NewCA(t, "root")
+	cert := root.Client(t, testpki.Options{CommonName: "alice", Organization: []string{"dev"}}).Cert
+	resp, ok, err := newTestX509(t, staticCA(t, root.PEM), X509Options{}).AuthenticateRequest(tlsRequest(cert))
 	if err != nil || !ok {
 		t.Fatalf("ok=%v err=%v", ok, err)
 	}
@@ -148,8 +150,8 @@ func TestX509GroupsAreCopied(t *testing.T) {
 }
 
 func TestX509UsesInjectedClock(t *testing.T) {
-	root := newCA(t, "root")
-	cert, _ := root.issue(t, certSpec{cn: "alice"}) // valid for an hour around now
+	root := testpki.NewCA(t, "root")
+	cert := root.Client(t, testpki.Options{CommonName: "alice"}).Cert // valid for an hour around now
 	tests := []struct {
 		name   string
 		offset time.Duration
@@ -162,7 +164,7 @@ func TestX509UsesInjectedClock(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			at := time.Now().Add(tt.offset)
-			a := newTestX509(t, staticCA(t, root.pem), X509Options{Now: func() time.Time { return at }})
+			a := newTestX509(t, staticCA(t, root.PEM), X509Options{Now: func() time.Time { return at }})
 			_, ok, err := a.AuthenticateRequest(tlsRequest(cert))
 			if ok != tt.wantOK || (err == nil) != tt.wantOK {
 				t.Fatalf("ok=%v err=%v, want ok=%v", ok, err, tt.wantOK)
@@ -192,9 +194,9 @@ func TestNewX509RejectsNilCA(t *testing.T) {
 // TestX509OverRealMTLS runs a TLS server that requests (but does not itself verify) client
 // certificates, as authfilter's users configure it, and authenticates on the server side.
 func TestX509OverRealMTLS(t *testing.T) {
-	root := newCA(t, "root")
-	other := newCA(t, "other")
-	a := newTestX509(t, staticCA(t, root.pem), X509Options{})
+	root := testpki.NewCA(t, "root")
+	other := testpki.NewCA(t, "other")
+	a := newTestX509(t, staticCA(t, root.PEM), X509Options{})
 
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		resp, ok, err := a.AuthenticateRequest(r)
@@ -231,8 +233,8 @@ func TestX509OverRealMTLS(t *testing.T) {
 		return res.StatusCode, strings.TrimSpace(string(body))
 	}
 
-	good, goodKey := root.issue(t, certSpec{cn: "alice", orgs: []string{"dev"}})
-	bad, badKey := other.issue(t, certSpec{cn: "mallory"})
+	good := root.Client(t, testpki.Options{CommonName: "alice", Organization: []string{"dev"}})
+	bad := other.Client(t, testpki.Options{CommonName: "mallory"})
 	tests := []struct {
 		name     string
 		cert     *x509.Certificate
@@ -240,8 +242,8 @@ func TestX509OverRealMTLS(t *testing.T) {
 		wantCode int
 		wantBody string
 	}{
-		{name: "trusted client", cert: good, key: goodKey, wantCode: 200, wantBody: "alice [dev]"},
-		{name: "untrusted client", cert: bad, key: badKey, wantCode: 401, wantBody: "Unauthorized"},
+		{name: "trusted client", cert: good.Cert, key: good.Key, wantCode: 200, wantBody: "alice [dev]"},
+		{name: "untrusted client", cert: bad.Cert, key: bad.Key, wantCode: 401, wantBody: "Unauthorized"},
 		{name: "no client certificate", wantCode: 200, wantBody: "no certificate"},
 	}
 	for _, tt := range tests {
@@ -255,7 +257,7 @@ func TestX509OverRealMTLS(t *testing.T) {
 }
 
 func TestX509SubjectUID(t *testing.T) {
-	root := newCA(t, "root")
+	root := testpki.NewCA(t, "root")
 	tests := []struct {
 		name    string
 		uids    []any
@@ -268,8 +270,8 @@ func TestX509SubjectUID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cert, _ := root.issue(t, certSpec{cn: "dave", uids: tt.uids})
-			a, err := NewX509(staticCA(t, root.pem), X509Options{})
+			cert := root.Client(t, testpki.Options{CommonName: "dave", ExtraNames: uidNames(tt.uids)}).Cert
+			a, err := NewX509(staticCA(t, root.PEM), X509Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

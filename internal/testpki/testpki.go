@@ -56,19 +56,39 @@ type Options struct {
 	RSA           bool // an RSA-2048 key instead of ECDSA P-256
 	IsCA          bool
 	NoExtKeyUsage bool // leave ExtKeyUsage empty (which x509 treats as "any")
+	// ExtraNames are added to the subject, e.g. UID attributes; default: none.
+	ExtraNames []pkix.AttributeTypeAndValue
 }
 
 // NewCA returns a self-signed CA named name.
 func NewCA(t testing.TB, name string) *CA {
 	t.Helper()
-	cert, key := issue(t, nil, nil, Options{CommonName: name, IsCA: true})
-	return &CA{Cert: cert, Key: key, PEM: pemBlock("CERTIFICATE", cert.Raw)}
+	return NewCAWith(t, Options{CommonName: name})
+}
+
+// NewCAWith returns a self-signed CA described by opts (IsCA is implied), e.g. with given
+// validity times.
+func NewCAWith(t testing.TB, opts Options) *CA {
+	t.Helper()
+	return newCA(t, nil, nil, opts)
 }
 
 // Intermediate returns a CA signed by ca.
 func (ca *CA) Intermediate(t testing.TB, name string) *CA {
 	t.Helper()
-	cert, key := issue(t, ca.Cert, ca.Key, Options{CommonName: name, IsCA: true})
+	return ca.IntermediateWith(t, Options{CommonName: name})
+}
+
+// IntermediateWith returns a CA described by opts (IsCA is implied), signed by ca.
+func (ca *CA) IntermediateWith(t testing.TB, opts Options) *CA {
+	t.Helper()
+	return newCA(t, ca.Cert, ca.Key, opts)
+}
+
+func newCA(t testing.TB, parent *x509.Certificate, parentKey crypto.Signer, opts Options) *CA {
+	t.Helper()
+	opts.IsCA = true
+	cert, key := issue(t, parent, parentKey, opts)
 	return &CA{Cert: cert, Key: key, PEM: pemBlock("CERTIFICATE", cert.Raw)}
 }
 
@@ -129,7 +149,7 @@ func issue(t testing.TB, parent *x509.Certificate, parentKey crypto.Signer, opts
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: opts.CommonName, Organization: opts.Organization},
+		Subject:               pkix.Name{CommonName: opts.CommonName, Organization: opts.Organization, ExtraNames: opts.ExtraNames},
 		NotBefore:             opts.NotBefore,
 		NotAfter:              opts.NotAfter,
 		ExtKeyUsage:           opts.ExtKeyUsage,
