@@ -13,12 +13,14 @@ import (
 	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
 
 	"github.com/authfilter/authfilter/internal/cache"
 	"github.com/authfilter/authfilter/internal/nilcheck"
+	"github.com/authfilter/authfilter/internal/retry"
 )
 
 const (
@@ -42,9 +44,13 @@ type TokenOptions struct {
 	// MaxCacheEntries bounds the cache, so a flood of bogus tokens cannot exhaust memory. Zero
 	// means 10000; negative is an error.
 	MaxCacheEntries int
-	// Timeout bounds each TokenReview call. Zero means DefaultTokenTimeout (10s); negative is
-	// an error.
+	// Timeout bounds each TokenReview, retries included. Zero means DefaultTokenTimeout (10s);
+	// negative is an error.
 	Timeout time.Duration
+	// RetryBackoff says how a review that failed transiently (connection reset, a 500, 504 or
+	// 429 answer, Retry-After) is tried again, within Timeout. Nil means the kubelet's backoff:
+	// up to 5 tries, 500ms apart at first, growing 1.5x. Steps: 1 means a single try.
+	RetryBackoff *wait.Backoff
 	// Logger receives backend failures and rejections (never a token). The zero value
 	// discards them.
 	Logger logr.Logger
@@ -64,6 +70,7 @@ type Token struct {
 	audiences []string
 	ttl       time.Duration
 	timeout   time.Duration
+	backoff   wait.Backoff
 	logger    logr.Logger
 	hasher    *cache.Hasher
 	cache     *cache.Cache[tokenResult]
@@ -97,6 +104,10 @@ func NewToken(client authenticationv1client.TokenReviewInterface, opts TokenOpti
 			return nil, errors.New("authn: token audiences must not contain an empty string")
 		}
 	}
+	backoff, err := retry.Backoff(opts.RetryBackoff)
+	if err != nil {
+		return nil, fmt.Errorf("authn: token review: %w", err)
+	}
 	c, err := cache.New[tokenResult](cache.Options{MaxEntries: opts.MaxCacheEntries, Now: opts.Now})
 	if err != nil {
 		return nil, fmt.Errorf("authn: token cache: %w", err)
@@ -110,6 +121,7 @@ func NewToken(client authenticationv1client.TokenReviewInterface, opts TokenOpti
 		audiences: slices.Clone(opts.Audiences),
 		ttl:       opts.CacheTTL,
 		timeout:   opts.Timeout,
+		backoff:   backoff,
 		logger:    opts.Logger,
 		hasher:    h,
 		cache:     c,
@@ -212,7 +224,11 @@ func (a *Token) review(ctx context.Context, token string) (tokenResult, time.Dur
 		Token:     token,
 		Audiences: slices.Clone(a.audiences),
 	}}
-	result, err := a.client.Create(ctx, tr, metav1.CreateOptions{})
+	var result *authenticationv1.TokenReview
+	err := retry.Do(ctx, a.backoff, func(ctx context.Context) (err error) {
+		result, err = a.client.Create(ctx, tr, metav1.CreateOptions{})
+		return err
+	})
 	if err == nil && result == nil {
 		err = errors.New("empty response")
 	}

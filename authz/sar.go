@@ -10,12 +10,14 @@ import (
 	"github.com/go-logr/logr"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	authorizationv1client "k8s.io/client-go/kubernetes/typed/authorization/v1"
 
 	"github.com/authfilter/authfilter/internal/cache"
 	"github.com/authfilter/authfilter/internal/nilcheck"
+	"github.com/authfilter/authfilter/internal/retry"
 )
 
 // Defaults of [SAROptions], the KubeletConfiguration v1beta1 defaults.
@@ -38,9 +40,13 @@ type SAROptions struct {
 	// MaxCacheEntries bounds the number of cached decisions. Zero means
 	// cache.DefaultMaxEntries (10000); negative is an error.
 	MaxCacheEntries int
-	// Timeout bounds each SubjectAccessReview call. Zero means DefaultSARTimeout (10s);
-	// negative is an error.
+	// Timeout bounds each SubjectAccessReview, retries included. Zero means DefaultSARTimeout
+	// (10s); negative is an error.
 	Timeout time.Duration
+	// RetryBackoff says how a review that failed transiently (connection reset, a 500, 504 or
+	// 429 answer, Retry-After) is tried again, within Timeout. Nil means the kubelet's backoff:
+	// up to 5 tries, 500ms apart at first, growing 1.5x. Steps: 1 means a single try.
+	RetryBackoff *wait.Backoff
 	// Logger receives failed reviews (at error level) and review evaluation errors (at
 	// V(0)). The zero value discards everything.
 	Logger logr.Logger
@@ -70,6 +76,7 @@ type SAR struct {
 	allowTTL time.Duration // <= 0: not cached
 	denyTTL  time.Duration // <= 0: not cached
 	timeout  time.Duration
+	backoff  wait.Backoff
 	logger   logr.Logger
 	hasher   *cache.Hasher
 	cache    *cache.Cache[verdict]
@@ -93,6 +100,10 @@ func NewSAR(client authorizationv1client.SubjectAccessReviewInterface, opts SARO
 	if opts.Timeout < 0 {
 		return nil, fmt.Errorf("authz: SubjectAccessReview timeout must not be negative, got %s", opts.Timeout)
 	}
+	backoff, err := retry.Backoff(opts.RetryBackoff)
+	if err != nil {
+		return nil, fmt.Errorf("authz: SubjectAccessReview: %w", err)
+	}
 	c, err := cache.New[verdict](cache.Options{MaxEntries: opts.MaxCacheEntries, Now: opts.Now})
 	if err != nil {
 		return nil, fmt.Errorf("authz: SubjectAccessReview cache: %w", err)
@@ -106,6 +117,7 @@ func NewSAR(client authorizationv1client.SubjectAccessReviewInterface, opts SARO
 		allowTTL: orDefault(opts.AllowCacheTTL, DefaultAllowCacheTTL),
 		denyTTL:  orDefault(opts.DenyCacheTTL, DefaultDenyCacheTTL),
 		timeout:  orDefault(opts.Timeout, DefaultSARTimeout),
+		backoff:  backoff,
 		logger:   opts.Logger,
 		hasher:   h,
 		cache:    c,
@@ -219,7 +231,11 @@ func (v verdict) decision() (authorizer.Decision, string, error) {
 func (a *SAR) review(ctx context.Context, spec authorizationv1.SubjectAccessReviewSpec) (verdict, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
-	resp, err := a.client.Create(ctx, &authorizationv1.SubjectAccessReview{Spec: spec}, metav1.CreateOptions{})
+	var resp *authorizationv1.SubjectAccessReview
+	err := retry.Do(ctx, a.backoff, func(ctx context.Context) (err error) {
+		resp, err = a.client.Create(ctx, &authorizationv1.SubjectAccessReview{Spec: spec}, metav1.CreateOptions{})
+		return err
+	})
 	if err == nil && resp == nil {
 		err = errors.New("empty response")
 	}
