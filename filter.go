@@ -16,6 +16,7 @@ import (
 	"k8s.io/apiserver/pkg/endpoints/request"
 
 	"github.com/authfilter/authfilter/attributes"
+	"github.com/authfilter/authfilter/authn"
 	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
@@ -105,7 +106,7 @@ func (f *Filter) Handler(next http.Handler) http.Handler {
 // Check decides whether r may proceed. On success it returns a shallow copy of r whose context
 // carries the authenticated user (k8s.io/apiserver/pkg/endpoints/request.WithUser) and whose
 // headers no longer hold credentials or identity claims (Authorization, Impersonate-*,
-// X-Remote-*). r itself is never modified. On refusal it returns an *Error:
+// X-Remote-*, a websocket bearer-token subprotocol). r itself is never modified. On refusal it returns an *Error:
 //
 //   - 401 when authentication fails (a bad or unverifiable credential, or none while anonymous
 //     access is off);
@@ -203,10 +204,19 @@ func (f *Filter) pass(r *http.Request, u user.Info, st *passState) *http.Request
 	}
 	out := r.WithContext(ctx)
 	var buf [4]string
-	if strip := identityHeaders(r.Header, buf[:0]); len(strip) > 0 {
+	strip := identityHeaders(r.Header, buf[:0])
+	protocols, hadWebSocketToken := authn.WithoutWebSocketToken(r.Header)
+	if len(strip) > 0 || hadWebSocketToken {
 		h := maps.Clone(r.Header) // copies the table as is: cheaper than inserting each header
 		for _, k := range strip {
 			delete(h, k)
+		}
+		if hadWebSocketToken {
+			if protocols == nil {
+				delete(h, "Sec-Websocket-Protocol")
+			} else {
+				h["Sec-Websocket-Protocol"] = protocols
+			}
 		}
 		out.Header = h
 	}

@@ -2,17 +2,21 @@ package authfilter
 
 import (
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
 
+	"github.com/authfilter/authfilter/authn"
 	"github.com/authfilter/authfilter/internal/testpki"
 )
 
@@ -204,4 +208,60 @@ func describeSARs(specs []authorizationv1.SubjectAccessReviewSpec) string {
 		}
 	}
 	return b.String()
+}
+
+func TestKubeletChainWebSocketToken(t *testing.T) {
+	api := newFakeAPIServer(map[string]authenticationv1.UserInfo{saToken: {Username: saUser}}, allowSubresources("proxy"))
+	f, err := NewFromKubeletConfig(t.Context(), &kubeletconfigv1beta1.KubeletConfiguration{}, testNode, api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen http.Header
+	h := f.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.Header }))
+	tokenProtocol := authn.WebSocketBearerProtocolPrefix + base64.RawURLEncoding.EncodeToString([]byte(saToken))
+
+	tests := []struct {
+		name      string
+		token     string
+		wantCode  int
+		wantTRs   []string
+		wantProto string // what the handler sees in Sec-WebSocket-Protocol
+	}{
+		{"service-account token in the subprotocol", tokenProtocol, http.StatusOK, []string{saToken}, "v5.channel.k8s.io"},
+		{"forged token", authn.WebSocketBearerProtocolPrefix + base64.RawURLEncoding.EncodeToString([]byte("forged")), http.StatusUnauthorized, []string{"forged"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seen = nil
+			api.mu.Lock()
+			api.tokenReviews = nil
+			api.mu.Unlock()
+			r := httptest.NewRequest(http.MethodGet, "/exec/default/web/app?command=sh", nil)
+			r.Header.Set("Connection", "Upgrade")
+			r.Header.Set("Upgrade", "websocket")
+			r.Header.Set("Sec-WebSocket-Protocol", "v5.channel.k8s.io, "+tt.token)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if rec.Code != tt.wantCode {
+				t.Fatalf("status %d, want %d", rec.Code, tt.wantCode)
+			}
+			trs, _ := api.sent()
+			var tokens []string
+			for _, tr := range trs {
+				tokens = append(tokens, tr.Token)
+			}
+			if fmt.Sprint(tokens) != fmt.Sprint(tt.wantTRs) {
+				t.Errorf("TokenReviews for %q, want %q", tokens, tt.wantTRs)
+			}
+			if tt.wantCode == http.StatusOK && (seen == nil || seen.Get("Sec-WebSocket-Protocol") != tt.wantProto) {
+				t.Errorf("handler saw Sec-WebSocket-Protocol %q, want %q", seen.Get("Sec-WebSocket-Protocol"), tt.wantProto)
+			}
+			if tt.wantCode != http.StatusOK && seen != nil {
+				t.Error("the handler was called for a refused request")
+			}
+			if !strings.Contains(r.Header.Get("Sec-WebSocket-Protocol"), tt.token) {
+				t.Error("the caller's request was modified")
+			}
+		})
+	}
 }

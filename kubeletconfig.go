@@ -101,7 +101,8 @@ func ApplyKubeletDefaults(cfg *kubeletconfigv1beta1.KubeletConfiguration) {
 
 func ptr[T any](v T) *T { return &v }
 
-// kubeletAuthenticator builds x509 → token → anonymous from a defaulted config.
+// kubeletAuthenticator builds x509 → token (Authorization header, then websocket subprotocol) →
+// anonymous from a defaulted config.
 func kubeletAuthenticator(ctx context.Context, c kubeletconfigv1beta1.KubeletAuthentication, client kubernetes.Interface, logger logr.Logger) (authenticator.Request, error) {
 	var credentialed []authenticator.Request
 	if path := c.X509.ClientCAFile; path != "" {
@@ -130,7 +131,11 @@ func kubeletAuthenticator(ctx context.Context, c kubeletconfigv1beta1.KubeletAut
 		if err != nil {
 			return nil, fmt.Errorf("authfilter: token webhook: %w", err)
 		}
-		credentialed = append(credentialed, t)
+		ws, err := authn.NewWebSocketToken(t)
+		if err != nil {
+			return nil, fmt.Errorf("authfilter: token webhook: %w", err)
+		}
+		credentialed = append(credentialed, t, ws)
 	}
 	var chain []authenticator.Request
 	if len(credentialed) > 0 {

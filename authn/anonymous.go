@@ -8,10 +8,6 @@ import (
 	"k8s.io/apiserver/pkg/authentication/user"
 )
 
-// websocketBearerPrefix marks a bearer token carried in a Sec-WebSocket-Protocol header, which
-// Kubernetes clients use where they cannot set an Authorization header.
-const websocketBearerPrefix = "base64url.bearer.authorization.k8s.io."
-
 // Anonymous authenticates requests that carry no credential as user system:anonymous in group
 // system:unauthenticated (the kubelet's authentication.anonymous.enabled). Create it with
 // [NewAnonymous]; it is stateless and safe for concurrent use.
@@ -63,7 +59,7 @@ func hasCredential(r *http.Request) bool {
 	}
 	for _, v := range r.Header["Sec-Websocket-Protocol"] {
 		for p := range strings.SplitSeq(v, ",") {
-			if strings.HasPrefix(strings.TrimSpace(p), websocketBearerPrefix) {
+			if strings.HasPrefix(strings.TrimSpace(p), WebSocketBearerProtocolPrefix) {
 				return true
 			}
 		}
