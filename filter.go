@@ -166,12 +166,13 @@ var strippedHeaders = []string{"Authorization"}
 var strippedPrefixes = []string{"Impersonate-", "X-Remote-"}
 
 // passState is the per-request storage of a Filter: the attributes (when the getter can
-// append them into it) and the context of the request passed on. It has room for one record,
+// append them into it), the request passed on and its context. It has room for one record,
 // the common case (every monitoring path); requests with more grow it.
 type passState struct {
 	records [1]authorizer.AttributesRecord
 	attrs   [1]authorizer.Attributes
 	ctx     userContext
+	req     http.Request // the request passed on
 }
 
 // attributes returns the attributes of r for u, kept in st when the getter allows it.
@@ -202,7 +203,10 @@ func (f *Filter) pass(r *http.Request, u user.Info, st *passState) *http.Request
 	} else {
 		ctx = request.WithUser(r.Context(), u)
 	}
-	out := r.WithContext(ctx)
+	// r.WithContext is inlined and its copy does not escape: the request passed on lives in st,
+	// which saves an allocation per request.
+	out := &st.req
+	*out = *r.WithContext(ctx)
 	var buf [4]string
 	strip := identityHeaders(r.Header, buf[:0])
 	protocols, hadWebSocketToken := authn.WithoutWebSocketToken(r.Header)

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
 
+	"github.com/authfilter/authfilter/internal/identity"
 	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
@@ -24,7 +25,8 @@ const groupMemoSlots = 64
 // that already has it.
 //
 // The wrapped authenticator's Response and user are never modified (they may be cached and
-// shared): a new Response with a new *user.DefaultInfo is returned instead. When a returns the
+// shared): a new Response with a new user is returned instead (a *user.DefaultInfo, or for the
+// immutable users of this package's token authenticator, another immutable user). When a returns the
 // same *user.DefaultInfo response again, as the caching authenticators of this package do, the
 // new Response built the first time is returned again, after checking that the wrapped
 // response's user, name, UID, groups, extra and audiences are still those it was built from;
@@ -35,19 +37,21 @@ func WithAuthenticatedGroup(a authenticator.Request) authenticator.Request {
 	if nilcheck.IsNil(a) {
 		panic("authn: WithAuthenticatedGroup called with a nil authenticator")
 	}
-	return &authenticatedGroup{next: a, seed: maphash.MakeSeed()}
+	return &authenticatedGroup{next: a, seed: maphash.MakeSeed(), shapes: identity.NewShapes(0)}
 }
 
 type authenticatedGroup struct {
-	next authenticator.Request
-	seed maphash.Seed
-	memo [groupMemoSlots]atomic.Pointer[groupMemo]
+	next   authenticator.Request
+	seed   maphash.Seed
+	memo   [groupMemoSlots]atomic.Pointer[groupMemo]
+	shapes *identity.Shapes // for the users built from immutable users
 }
 
 // groupMemo is a response of next and the augmented response built from it.
 type groupMemo struct {
 	in        *authenticator.Response
-	user      *user.DefaultInfo // in.User when out was built
+	user      *user.DefaultInfo // in.User when out was built, if a *user.DefaultInfo
+	immutable *identity.User    // in.User when out was built, if an immutable user
 	name, uid string
 	groups    []string            // a copy of user.Groups when out was built
 	extra     map[string][]string // user.Extra when out was built; out shares this map
@@ -64,6 +68,9 @@ func (g *authenticatedGroup) AuthenticateRequest(r *http.Request) (*authenticato
 		return nil, false, errors.New("authn: authenticator reported success without a user")
 	}
 	u := resp.User
+	if iu, ok := u.(*identity.User); ok {
+		return g.immutable(resp, iu), true, nil
+	}
 	groups := u.GetGroups()
 	if u.GetName() == user.Anonymous ||
 		slices.Contains(groups, user.AllAuthenticated) ||
@@ -86,10 +93,29 @@ func (g *authenticatedGroup) AuthenticateRequest(r *http.Request) (*authenticato
 	return m.out, true, nil
 }
 
+// immutable returns resp with the group added, for a user that cannot change: its pointer
+// identifies its contents.
+func (g *authenticatedGroup) immutable(resp *authenticator.Response, u *identity.User) *authenticator.Response {
+	if u.GetName() == user.Anonymous || u.HasGroup(user.AllAuthenticated) || u.HasGroup(user.AllUnauthenticated) {
+		return resp
+	}
+	slot := &g.memo[maphash.Comparable(g.seed, resp)&(groupMemoSlots-1)]
+	if m := slot.Load(); m != nil && m.in == resp && m.immutable == u && sameSlice(resp.Audiences, m.audiences) {
+		return m.out
+	}
+	out := &struct {
+		resp authenticator.Response
+		user identity.User
+	}{user: g.shapes.WithGroup(u, user.AllAuthenticated)}
+	out.resp = authenticator.Response{User: &out.user, Audiences: resp.Audiences}
+	slot.Store(&groupMemo{in: resp, immutable: u, audiences: resp.Audiences, out: &out.resp})
+	return &out.resp
+}
+
 // matches reports whether out is still what withGroup(resp) would build: resp, its user and
 // every field withGroup reads are those m was built from.
 func (m *groupMemo) matches(resp *authenticator.Response, u *user.DefaultInfo) bool {
-	return m.in == resp && m.user == u &&
+	return m.in == resp && m.user == u && m.immutable == nil &&
 		u.Name == m.name && u.UID == m.uid && slices.Equal(u.Groups, m.groups) &&
 		sameMap(u.Extra, m.extra) && sameSlice(resp.Audiences, m.audiences)
 }

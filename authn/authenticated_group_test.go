@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/authfilter/authfilter/internal/identity"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
 )
@@ -223,5 +224,53 @@ func TestWithAuthenticatedGroupSeparatesResponses(t *testing.T) {
 	r2, _, _ := b.AuthenticateRequest(headerRequest())
 	if r1 == r2 || !slices.Equal(r2.User.GetGroups(), []string{user.AllAuthenticated}) {
 		t.Fatalf("a user of another type: %#v then %#v", r1, r2)
+	}
+}
+
+// TestWithAuthenticatedGroupImmutableUsers covers the immutable users the token authenticator
+// returns: the group is added once (the augmented response is reused for the same response),
+// users already in it pass as they are, and two users never share an augmented response.
+func TestWithAuthenticatedGroupImmutableUsers(t *testing.T) {
+	shapes := identity.NewShapes(0)
+	extra := map[string][]string{"k": {"v"}}
+	newResp := func(name string, groups ...string) *authenticator.Response {
+		u := shapes.Make(name, "uid-"+name, groups, extra)
+		return &authenticator.Response{User: &u, Audiences: authenticator.Audiences{"aud"}}
+	}
+	alice, bob := newResp("alice", "dev"), newResp("bob", "dev")
+	inner := &stub{ok: true}
+	a := WithAuthenticatedGroup(inner)
+	var first *authenticator.Response
+	for i, in := range []*authenticator.Response{alice, alice, bob} {
+		inner.resp = in
+		resp, ok, err := a.AuthenticateRequest(headerRequest())
+		if !ok || err != nil {
+			t.Fatalf("call %d: ok=%v err=%v", i, ok, err)
+		}
+		want := &user.DefaultInfo{Name: in.User.GetName(), UID: in.User.GetUID(), Groups: []string{"dev", user.AllAuthenticated}, Extra: extra}
+		if got := userInfo(resp.User); !reflect.DeepEqual(got, want) || !reflect.DeepEqual(resp.Audiences, in.Audiences) {
+			t.Fatalf("call %d: got %#v audiences %v, want %#v", i, got, resp.Audiences, want)
+		}
+		if got := in.User.GetGroups(); !reflect.DeepEqual(got, []string{"dev"}) {
+			t.Fatalf("call %d: the inner user's groups became %q", i, got)
+		}
+		switch i {
+		case 0:
+			first = resp
+		case 1:
+			if resp != first {
+				t.Fatal("the same inner response got a new augmented response")
+			}
+		case 2:
+			if resp == first || resp.User == first.User {
+				t.Fatal("another user got alice's augmented response")
+			}
+		}
+	}
+	for _, in := range []*authenticator.Response{newResp("carol", user.AllAuthenticated), newResp(user.Anonymous), newResp("dave", user.AllUnauthenticated)} {
+		inner.resp = in
+		if resp, ok, err := a.AuthenticateRequest(headerRequest()); !ok || err != nil || resp != in {
+			t.Fatalf("%s: got (%v, %v, %v), want the inner response as it is", in.User.GetName(), resp, ok, err)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
+	"k8s.io/apiserver/pkg/authentication/user"
 )
 
 // tlsRequest returns a request that presents certs as its TLS peer certificates.
@@ -117,4 +118,9 @@ func uidNames(uids []any) []pkix.AttributeTypeAndValue {
 		out = append(out, pkix.AttributeTypeAndValue{Type: uidOID, Value: v})
 	}
 	return out
+}
+
+// userInfo copies u's contents into a *user.DefaultInfo, for comparing users of any type.
+func userInfo(u user.Info) *user.DefaultInfo {
+	return &user.DefaultInfo{Name: u.GetName(), UID: u.GetUID(), Groups: u.GetGroups(), Extra: u.GetExtra()}
 }

@@ -8,17 +8,16 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unique"
 
 	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
-	"k8s.io/apiserver/pkg/authentication/user"
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
 
 	"github.com/authfilter/authfilter/internal/cache"
+	"github.com/authfilter/authfilter/internal/identity"
 	"github.com/authfilter/authfilter/internal/nilcheck"
 	"github.com/authfilter/authfilter/internal/retry"
 )
@@ -73,12 +72,15 @@ type Token struct {
 	backoff   wait.Backoff
 	logger    logr.Logger
 	hasher    *cache.Hasher
-	cache     *cache.Cache[tokenResult]
+	cache     *cache.Cache[*tokenResult]
+	shapes    *identity.Shapes
 }
 
-// tokenResult is what the cache holds: a user, or the reason the token was rejected.
+// tokenResult is what the cache holds for a token: the response and its immutable user in one
+// allocation, or the reason the token was rejected.
 type tokenResult struct {
-	resp   *authenticator.Response
+	resp   authenticator.Response // resp.User is &user
+	user   identity.User
 	reject error
 }
 
@@ -108,7 +110,7 @@ func NewToken(client authenticationv1client.TokenReviewInterface, opts TokenOpti
 	if err != nil {
 		return nil, fmt.Errorf("authn: token review: %w", err)
 	}
-	c, err := cache.New[tokenResult](cache.Options{MaxEntries: opts.MaxCacheEntries, Now: opts.Now})
+	c, err := cache.New[*tokenResult](cache.Options{MaxEntries: opts.MaxCacheEntries, Now: opts.Now})
 	if err != nil {
 		return nil, fmt.Errorf("authn: token cache: %w", err)
 	}
@@ -125,6 +127,7 @@ func NewToken(client authenticationv1client.TokenReviewInterface, opts TokenOpti
 		logger:    opts.Logger,
 		hasher:    h,
 		cache:     c,
+		shapes:    identity.NewShapes(0),
 	}
 	if a.ttl == 0 {
 		a.ttl = DefaultTokenCacheTTL
@@ -194,7 +197,7 @@ func (a *Token) AuthenticateToken(ctx context.Context, token string) (*authentic
 	res, hit := a.cache.Get(key)
 	if !hit {
 		var err error
-		res, err = a.cache.Do(ctx, key, func(ctx context.Context) (tokenResult, time.Duration, error) {
+		res, err = a.cache.Do(ctx, key, func(ctx context.Context) (*tokenResult, time.Duration, error) {
 			return a.review(ctx, token)
 		})
 		if err != nil {
@@ -204,7 +207,7 @@ func (a *Token) AuthenticateToken(ctx context.Context, token string) (*authentic
 	if res.reject != nil {
 		return nil, false, res.reject
 	}
-	return res.resp, true, nil
+	return &res.resp, true, nil
 }
 
 // failed returns the error of a review that could not be answered.
@@ -217,7 +220,7 @@ func (a *Token) failed(ctx context.Context, err error) error {
 
 // review sends one TokenReview. A backend failure is returned as an error (so cache.Do does
 // not store it); a rejection is a result, cached for the TTL.
-func (a *Token) review(ctx context.Context, token string) (tokenResult, time.Duration, error) {
+func (a *Token) review(ctx context.Context, token string) (*tokenResult, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	tr := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{
@@ -235,7 +238,7 @@ func (a *Token) review(ctx context.Context, token string) (tokenResult, time.Dur
 	if err != nil {
 		err = fmt.Errorf("token review failed: %w", redactErr(err, token))
 		a.logger.Error(err, "TokenReview request failed")
-		return tokenResult{}, 0, err
+		return nil, 0, err
 	}
 	st := result.Status
 	if !st.Authenticated {
@@ -244,12 +247,12 @@ func (a *Token) review(ctx context.Context, token string) (tokenResult, time.Dur
 			msg += ": " + redact(st.Error, token)
 		}
 		a.logger.V(2).Info("token rejected", "reason", redact(st.Error, token))
-		return tokenResult{reject: errors.New(msg)}, a.ttl, nil
+		return &tokenResult{reject: errors.New(msg)}, a.ttl, nil
 	}
 	if st.User.Username == "" {
 		err := errors.New("token review failed: the API server authenticated the token but returned no username")
 		a.logger.Error(err, "TokenReview response unusable")
-		return tokenResult{}, 0, err
+		return nil, 0, err
 	}
 	auds := slices.Clone(st.Audiences)
 	if len(a.audiences) > 0 {
@@ -257,41 +260,17 @@ func (a *Token) review(ctx context.Context, token string) (tokenResult, time.Dur
 		if len(auds) == 0 {
 			err := fmt.Errorf("token rejected: its audiences %q do not include any of %q", redactAll(st.Audiences, token), a.audiences)
 			a.logger.V(2).Info("token rejected", "reason", err.Error())
-			return tokenResult{reject: err}, a.ttl, nil
+			return &tokenResult{reject: err}, a.ttl, nil
 		}
 	}
 	var extra map[string][]string
 	if len(st.User.Extra) > 0 {
 		extra = make(map[string][]string, len(st.User.Extra))
 		for k, v := range st.User.Extra {
-			extra[intern(k)] = slices.Clone([]string(v))
+			extra[k] = v
 		}
 	}
-	resp := &authenticator.Response{
-		User: &user.DefaultInfo{
-			Name:   st.User.Username,
-			UID:    st.User.UID,
-			Groups: internAll(st.User.Groups),
-			Extra:  extra,
-		},
-		Audiences: auds,
-	}
-	return tokenResult{resp: resp}, a.ttl, nil
-}
-
-// intern returns the canonical copy of s (package unique), so that the group names and extra
-// keys that every cached user repeats ("system:authenticated", "system:serviceaccounts", ...)
-// are kept once, not once per cached token. Canonical copies are freed when no longer used.
-func intern(s string) string { return unique.Make(s).Value() }
-
-// internAll returns a new slice of the canonical copies of ss (nil for an empty ss).
-func internAll(ss []string) []string {
-	if len(ss) == 0 {
-		return nil
-	}
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = intern(s)
-	}
-	return out
+	res := &tokenResult{user: a.shapes.Make(st.User.Username, st.User.UID, st.User.Groups, extra)}
+	res.resp = authenticator.Response{User: &res.user, Audiences: auds}
+	return res, a.ttl, nil
 }

@@ -124,7 +124,7 @@ func TestTokenSuccessMapping(t *testing.T) {
 			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:kube-system"},
 			Extra:  map[string][]string{"authentication.kubernetes.io/pod-name": {"metrics-0"}},
 		}
-		if got := resp.User.(*user.DefaultInfo); !reflect.DeepEqual(got, want) {
+		if got := userInfo(resp.User); !reflect.DeepEqual(got, want) {
 			t.Fatalf("user = %#v, want %#v", got, want)
 		}
 		if want := (authenticator.Audiences{"https://kubernetes.default.svc"}); !reflect.DeepEqual(resp.Audiences, want) {

@@ -179,8 +179,8 @@ func (a *SAR) Authorize(ctx context.Context, attrs authorizer.Attributes) (autho
 }
 
 // lookup finds the cached verdict of (u, attrs) without building the review: it hashes the
-// attributes directly, or takes their key from the memo when u is a *user.DefaultInfo seen
-// before. A key found in the cache is remembered in the memo (a key that missed is not: most
+// attributes directly, or takes their key from the memo when u is a *user.DefaultInfo or an
+// immutable user seen before. A key found in the cache is remembered in the memo (a key that missed is not: most
 // users seen once are never seen again). ok is false when attrs carry selectors; the caller
 // then builds the review and its key.
 func (a *SAR) lookup(u user.Info, attrs authorizer.Attributes) (key cache.Key, ok bool, v verdict, hit bool) {
@@ -188,18 +188,18 @@ func (a *SAR) lookup(u user.Info, attrs authorizer.Attributes) (key cache.Key, o
 		return cache.Key{}, false, verdict{}, false
 	}
 	f := fieldsOf(attrs)
-	du, memoizable := u.(*user.DefaultInfo)
+	memo := memoizable(u)
 	var slot *atomic.Pointer[keyMemoEntry]
-	if memoizable {
-		slot = a.memo.slot(du, &f)
-		if key, found := a.memo.lookup(slot, du, &f); found {
+	if memo {
+		slot = a.memo.slot(u, &f)
+		if key, found := a.memo.lookup(slot, u, &f); found {
 			v, hit := a.cache.Get(key)
 			return key, true, v, hit
 		}
 	}
 	key = attributesKey(a.hasher, u, &f)
-	if v, hit = a.cache.Get(key); hit && memoizable {
-		a.memo.remember(slot, du, &f, key)
+	if v, hit = a.cache.Get(key); hit && memo {
+		a.memo.remember(slot, u, &f, key)
 	}
 	return key, true, v, hit
 }

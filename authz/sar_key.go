@@ -9,6 +9,7 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
 	"github.com/authfilter/authfilter/internal/cache"
+	"github.com/authfilter/authfilter/internal/identity"
 )
 
 // keyVersion starts every key, so a change to the layout below can never match old keys.
@@ -55,7 +56,11 @@ func reviewKey(h *cache.Hasher, spec *authorizationv1.SubjectAccessReviewSpec) c
 // without allocating: the cache-hit path.
 func attributesKey(h *cache.Hasher, u user.Info, f *attrFields) cache.Key {
 	b := h.Begin().String(keyVersion)
-	writeUser(b, u.GetName(), u.GetUID(), u.GetGroups(), u.GetExtra())
+	if iu, ok := u.(*identity.User); ok {
+		writeImmutableUser(b, iu)
+	} else {
+		writeUser(b, u.GetName(), u.GetUID(), u.GetGroups(), u.GetExtra())
+	}
 	if f.resource {
 		writeResource(b, f.namespace, f.verb, f.group, f.version, f.res, f.subresource, f.name)
 		b.Bool(false).Bool(false) // no field selector, no label selector
@@ -94,6 +99,22 @@ func writeUser[V ~[]string](b *cache.KeyBuilder, name, uid string, groups []stri
 	b.Strings(keys)
 	for _, k := range keys {
 		b.Strings([]string(extra[k]))
+	}
+}
+
+// writeImmutableUser adds u as writeUser adds its contents, without copying them (an
+// identity.User's extra keys are already sorted).
+func writeImmutableUser(b *cache.KeyBuilder, u *identity.User) {
+	b.String(u.GetName()).String(u.GetUID()).Strings(u.Groups())
+	n := u.ExtraLen()
+	b.Count(n)
+	for i := range n {
+		k, _ := u.Extra(i)
+		b.String(k)
+	}
+	for i := range n {
+		_, v := u.Extra(i)
+		b.Strings(v)
 	}
 }
 

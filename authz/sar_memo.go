@@ -9,6 +9,7 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
 	"github.com/authfilter/authfilter/internal/cache"
+	"github.com/authfilter/authfilter/internal/identity"
 )
 
 // keyMemoSlots is the number of (user, attributes) keys a keyMemo remembers (a power of two).
@@ -16,11 +17,12 @@ const keyMemoSlots = 256
 
 // keyMemo remembers the decision-cache keys of recently authorized (user, attributes) pairs, so
 // that a request whose user object was seen before (authenticators cache their users: every
-// request with the same token carries the same *user.DefaultInfo) does not hash the user's
-// name, UID, groups and extra again. It only saves hashing: an entry is used only when the user
-// object is the same and its name, UID, groups and extra still equal the copies taken when the
-// key was computed, and the attributes are equal, so the key it returns is always the key of
-// the current contents. Slots are read and replaced without locks; it is safe for concurrent
+// request with the same token carries the same user) does not hash the user's name, UID,
+// groups and extra again. It only saves hashing: an entry is used only when the attributes are
+// equal and the user object is the same, and, for a *user.DefaultInfo (which can be changed in
+// place), its name, UID, groups and extra still equal the copies taken when the key was
+// computed; an *identity.User cannot change. So the key it returns is always the key of the
+// current contents. Slots are read and replaced without locks; it is safe for concurrent
 // use.
 type keyMemo struct {
 	seed  maphash.Seed
@@ -29,6 +31,7 @@ type keyMemo struct {
 
 // keyMemoEntry is one remembered key, with copies of everything it was computed from.
 type keyMemoEntry struct {
+	immutable   *identity.User // the user, if immutable: its pointer stands for its contents
 	user        *user.DefaultInfo
 	name, uid   string
 	groups      []string
@@ -75,9 +78,27 @@ func fieldsOf(attrs authorizer.Attributes) attrFields {
 	}
 }
 
-// slot returns the slot of (u, f).
-func (m *keyMemo) slot(u *user.DefaultInfo, f *attrFields) *atomic.Pointer[keyMemoEntry] {
-	h := maphash.Comparable(m.seed, u)
+// memoizable reports whether the memo can remember keys for u: a *user.DefaultInfo (checked
+// against copies of its contents) or an immutable *identity.User (identified by its pointer).
+func memoizable(u user.Info) bool {
+	switch u := u.(type) {
+	case *user.DefaultInfo:
+		return u != nil
+	case *identity.User:
+		return u != nil
+	}
+	return false
+}
+
+// slot returns the slot of (u, f); u must be memoizable.
+func (m *keyMemo) slot(u user.Info, f *attrFields) *atomic.Pointer[keyMemoEntry] {
+	var h uint64
+	switch u := u.(type) {
+	case *user.DefaultInfo:
+		h = maphash.Comparable(m.seed, u)
+	case *identity.User:
+		h = maphash.Comparable(m.seed, u)
+	}
 	for _, s := range [...]string{f.verb, f.subresource, f.path} { // enough to spread one user's
 		h = h*0x100000001b3 ^ maphash.String(m.seed, s)
 	}
@@ -85,16 +106,37 @@ func (m *keyMemo) slot(u *user.DefaultInfo, f *attrFields) *atomic.Pointer[keyMe
 }
 
 // lookup returns the remembered key of (u, f), if the slot holds it and u is unchanged.
-func (m *keyMemo) lookup(slot *atomic.Pointer[keyMemoEntry], u *user.DefaultInfo, f *attrFields) (cache.Key, bool) {
+func (m *keyMemo) lookup(slot *atomic.Pointer[keyMemoEntry], u user.Info, f *attrFields) (cache.Key, bool) {
 	e := slot.Load()
-	if e == nil || e.user != u || e.attrs != *f || !e.sameUser(u) {
+	if e == nil || e.attrs != *f {
 		return cache.Key{}, false
 	}
-	return e.key, true
+	switch u := u.(type) {
+	case *identity.User:
+		if e.immutable == u {
+			return e.key, true
+		}
+	case *user.DefaultInfo:
+		if e.user == u && e.sameUser(u) {
+			return e.key, true
+		}
+	}
+	return cache.Key{}, false
 }
 
-// remember stores key as the key of (u, f), replacing whatever the slot held.
-func (m *keyMemo) remember(slot *atomic.Pointer[keyMemoEntry], u *user.DefaultInfo, f *attrFields, key cache.Key) {
+// remember stores key as the key of (u, f), replacing whatever the slot held; u must be
+// memoizable.
+func (m *keyMemo) remember(slot *atomic.Pointer[keyMemoEntry], u user.Info, f *attrFields, key cache.Key) {
+	switch u := u.(type) {
+	case *identity.User:
+		slot.Store(&keyMemoEntry{immutable: u, attrs: *f, key: key})
+	case *user.DefaultInfo:
+		m.rememberDefault(slot, u, f, key)
+	}
+}
+
+// rememberDefault stores key as the key of (u, f), with copies of u's contents.
+func (m *keyMemo) rememberDefault(slot *atomic.Pointer[keyMemoEntry], u *user.DefaultInfo, f *attrFields, key cache.Key) {
 	e := &keyMemoEntry{
 		user: u, name: u.Name, uid: u.UID, groups: slices.Clone(u.Groups),
 		attrs: *f, key: key,

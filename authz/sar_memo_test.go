@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/authfilter/authfilter/internal/identity"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -150,5 +151,57 @@ func TestAttributesKeyMatchesReviewKey(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSARImmutableUsers checks that an immutable user (what the token authenticator caches) is
+// reviewed with its full contents, gets the cached decision of a *user.DefaultInfo with the same
+// contents (the keys are equal), and never shares a decision with a user of other contents,
+// whether its key comes from the memo or is hashed.
+func TestSARImmutableUsers(t *testing.T) {
+	want := authorizationv1.SubjectAccessReviewSpec{User: "alice", UID: "1", Groups: []string{"dev", user.AllAuthenticated},
+		Extra: map[string]authorizationv1.ExtraValue{"pod": {"p-1"}, "multi": {"a", "b"}}}
+	isAlice := func(got authorizationv1.SubjectAccessReviewSpec) bool {
+		return got.User == want.User && got.UID == want.UID && reflect.DeepEqual(got.Groups, want.Groups) && reflect.DeepEqual(got.Extra, want.Extra)
+	}
+	a, r := newTestSAR(t, SAROptions{}, func(spec authorizationv1.SubjectAccessReviewSpec) (authorizationv1.SubjectAccessReviewStatus, error) {
+		return authorizationv1.SubjectAccessReviewStatus{Allowed: isAlice(spec)}, nil // only alice's exact contents
+	})
+	shapes := identity.NewShapes(0)
+	extra := map[string][]string{"pod": {"p-1"}, "multi": {"a", "b"}}
+	alice := shapes.Make("alice", "1", []string{"dev", user.AllAuthenticated}, extra)
+	aliceAgain := shapes.Make("alice", "1", []string{"dev", user.AllAuthenticated}, extra) // another object
+	aliceDefault := &user.DefaultInfo{Name: "alice", UID: "1", Groups: []string{"dev", user.AllAuthenticated}, Extra: extra}
+	others := []identity.User{
+		shapes.Make("bob", "1", []string{"dev", user.AllAuthenticated}, extra),
+		shapes.Make("alice", "2", []string{"dev", user.AllAuthenticated}, extra),
+		shapes.Make("alice", "1", []string{user.AllAuthenticated}, extra),
+		shapes.Make("alice", "1", []string{"dev", user.AllAuthenticated}, map[string][]string{"multi": {"a", "b"}}),
+		shapes.Make("alice", "1", []string{"dev", user.AllAuthenticated}, map[string][]string{"pod": {"p-1"}, "multi": {"ab"}}),
+	}
+	attrsOf := func(u user.Info) *authorizer.AttributesRecord {
+		return &authorizer.AttributesRecord{User: u, Verb: "get", Resource: "nodes", Subresource: "stats", Name: "node-1", ResourceRequest: true}
+	}
+	for i, u := range []user.Info{&alice, &alice, &alice, &aliceAgain, aliceDefault} {
+		if dec, _, err := a.Authorize(t.Context(), attrsOf(u)); dec != authorizer.DecisionAllow || err != nil {
+			t.Fatalf("request %d: Authorize = %v, %v", i, dec, err)
+		}
+	}
+	sent := r.sent()
+	if len(sent) != 1 {
+		t.Fatalf("%d reviews for five requests of one user's contents, want 1", len(sent))
+	}
+	if !isAlice(sent[0]) {
+		t.Fatalf("review sent for the immutable user = %+v, want user %+v", sent[0], want)
+	}
+	for i := range others {
+		for range 2 { // the second is a memo lookup when the first was cached
+			if dec, _, err := a.Authorize(t.Context(), attrsOf(&others[i])); dec == authorizer.DecisionAllow || err != nil {
+				t.Fatalf("user %d (%s) = %v, %v; want the denial of its own review", i, others[i].GetName(), dec, err)
+			}
+		}
+	}
+	if n := r.count(); n != 1+len(others) {
+		t.Fatalf("%d reviews, want %d: one per distinct user", n, 1+len(others))
 	}
 }

@@ -65,6 +65,13 @@ func (b *KeyBuilder) Strings(ss []string) *KeyBuilder {
 	return b
 }
 
+// Count starts a list of n fields that the caller adds next: Count(len(ss)) followed by
+// String(s) for each s of ss is the same as Strings(ss).
+func (b *KeyBuilder) Count(n int) *KeyBuilder {
+	b.buf = binary.AppendUvarint(b.buf, uint64(n))
+	return b
+}
+
 // Bytes adds one byte-slice field; it is the same field as String(string(p)).
 func (b *KeyBuilder) Bytes(p []byte) *KeyBuilder {
 	b.buf = binary.AppendUvarint(b.buf, uint64(len(p)))
