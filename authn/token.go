@@ -61,7 +61,8 @@ type TokenOptions struct {
 // authentication.webhook mode. Create it with [NewToken]; it is safe for concurrent use.
 //
 // Results are cached under a keyed hash of the token (never the token itself), and concurrent
-// requests with the same uncached token share one TokenReview. The caller needs RBAC
+// requests with the same uncached token share one TokenReview. A cached user is immutable and
+// compact: users with the same groups and extra keys share one copy of them. The caller needs RBAC
 // permission to create tokenreviews.authentication.k8s.io (the system:auth-delegator
 // ClusterRole grants it).
 type Token struct {
@@ -183,7 +184,8 @@ func parseBearer(h string) (string, error) {
 
 // AuthenticateToken reviews token, or answers from the cache.
 //
-//   - authenticated: (resp, true, nil); resp is shared with other requests and is read-only;
+//   - authenticated: (resp, true, nil); resp is shared with other requests and is read-only,
+//     and its user cannot change (GetGroups and GetExtra return fresh copies);
 //   - rejected by the API server, or for none of the configured audiences: (nil, false, err)
 //     with err "token rejected ...", cached like a success;
 //   - the review failed (API server unreachable, timeout, ...): (nil, false, err) with err
@@ -263,14 +265,7 @@ func (a *Token) review(ctx context.Context, token string) (*tokenResult, time.Du
 			return &tokenResult{reject: err}, a.ttl, nil
 		}
 	}
-	var extra map[string][]string
-	if len(st.User.Extra) > 0 {
-		extra = make(map[string][]string, len(st.User.Extra))
-		for k, v := range st.User.Extra {
-			extra[k] = v
-		}
-	}
-	res := &tokenResult{user: a.shapes.Make(st.User.Username, st.User.UID, st.User.Groups, extra)}
+	res := &tokenResult{user: identity.MakeUser(a.shapes, st.User.Username, st.User.UID, st.User.Groups, st.User.Extra)}
 	res.resp = authenticator.Response{User: &res.user, Audiences: auds}
 	return res, a.ttl, nil
 }

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
+	"github.com/authfilter/authfilter/internal/identity"
 	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
@@ -23,11 +24,13 @@ func reviewSpec(attrs authorizer.Attributes) (authorizationv1.SubjectAccessRevie
 	if nilcheck.IsNil(u) {
 		return authorizationv1.SubjectAccessReviewSpec{}, errNoUser
 	}
-	spec := authorizationv1.SubjectAccessReviewSpec{
-		User:   u.GetName(),
-		UID:    u.GetUID(),
-		Groups: slices.Clone(u.GetGroups()),
-		Extra:  extraFrom(u.GetExtra()),
+	spec := authorizationv1.SubjectAccessReviewSpec{User: u.GetName(), UID: u.GetUID()}
+	if iu, ok := u.(*identity.User); ok { // read without the copies GetGroups and GetExtra make
+		spec.Groups = slices.Clone(iu.Groups())
+		spec.Extra = immutableExtra(iu)
+	} else {
+		spec.Groups = slices.Clone(u.GetGroups())
+		spec.Extra = extraFrom(u.GetExtra())
 	}
 	if attrs.IsResourceRequest() {
 		spec.ResourceAttributes = &authorizationv1.ResourceAttributes{
@@ -57,6 +60,28 @@ func extraFrom(extra map[string][]string) map[string]authorizationv1.ExtraValue 
 	out := make(map[string]authorizationv1.ExtraValue, len(extra))
 	for k, v := range extra {
 		out[k] = authorizationv1.ExtraValue(slices.Clone(v))
+	}
+	return out
+}
+
+// immutableExtra copies u's extra into a review's form: one map and one slice for all values.
+func immutableExtra(u *identity.User) map[string]authorizationv1.ExtraValue {
+	n := u.ExtraLen()
+	if n == 0 {
+		return nil
+	}
+	total := 0
+	for i := range n {
+		_, v := u.Extra(i)
+		total += len(v)
+	}
+	values := make([]string, 0, total)
+	out := make(map[string]authorizationv1.ExtraValue, n)
+	for i := range n {
+		k, v := u.Extra(i)
+		start := len(values)
+		values = append(values, v...)
+		out[k] = values[start:len(values):len(values)]
 	}
 	return out
 }

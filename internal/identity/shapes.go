@@ -2,7 +2,6 @@ package identity
 
 import (
 	"encoding/binary"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -53,21 +52,30 @@ func NewShapes(max int) *Shapes {
 }
 
 // Make returns the User with these name, UID, groups (in order) and extra (each key's values
-// in order). It copies everything it keeps: the caller may reuse its arguments. A key with no
+// in order); it is MakeUser for a map[string][]string.
+func (s *Shapes) Make(name, uid string, groups []string, extra map[string][]string) User {
+	return MakeUser(s, name, uid, groups, extra)
+}
+
+// MakeUser returns the User with these name, UID, groups (in order) and extra (each key's
+// values in order), for any map of string lists (the API's map[string]ExtraValue, for
+// instance). It copies everything it keeps: the caller may reuse its arguments. A key with no
 // values is kept (a SubjectAccessReview sends it). The name, UID and extra values share one
 // allocation.
-func (s *Shapes) Make(name, uid string, groups []string, extra map[string][]string) User {
-	keys := slices.Sorted(maps.Keys(extra))
+func MakeUser[V ~[]string](s *Shapes, name, uid string, groups []string, extra map[string]V) User {
+	var keyBuf [16]string
+	keys := keyBuf[:0]
 	total, single := 0, true
 	size := len(name) + len(uid)
-	for _, k := range keys {
-		vs := extra[k]
+	for k, vs := range extra {
+		keys = append(keys, k)
 		total += len(vs)
 		single = single && len(vs) == 1
 		for _, v := range vs {
 			size += len(v)
 		}
 	}
+	slices.Sort(keys)
 
 	var b strings.Builder
 	b.Grow(size)
@@ -82,12 +90,13 @@ func (s *Shapes) Make(name, uid string, groups []string, extra map[string][]stri
 	u := User{name: all[:len(name)], uid: all[len(name) : len(name)+len(uid)]}
 	at := len(name) + len(uid)
 
+	var endBuf [16]int
 	var ends []int
+	if !single {
+		ends = endBuf[:0]
+	}
 	if total > 0 {
 		u.values = make([]string, 0, total)
-	}
-	if !single {
-		ends = make([]int, 0, len(keys))
 	}
 	for _, k := range keys {
 		for _, v := range extra[k] {
@@ -116,12 +125,14 @@ func (s *Shapes) WithGroup(u *User, g string) User {
 	return out
 }
 
-// shape returns the canonical shape of (groups, keys, ends), creating it if needed.
+// shape returns the canonical shape of (groups, keys, ends), creating it if needed. It keeps
+// none of its arguments.
 func (s *Shapes) shape(groups, keys []string, ends []int) *shape {
-	id := encodeShape(groups, keys, ends)
+	var buf [512]byte
+	id := appendShapeID(buf[:0], groups, keys, ends)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sh, ok := s.m[id]; ok {
+	if sh, ok := s.m[string(id)]; ok {
 		return sh
 	}
 	sh := &shape{groups: internAll(groups), keys: internAll(keys), ends: slices.Clone(ends)}
@@ -131,28 +142,25 @@ func (s *Shapes) shape(groups, keys []string, ends []int) *shape {
 	if len(s.m) >= s.max {
 		clear(s.m)
 	}
-	s.m[id] = sh
+	s.m[string(id)] = sh
 	return sh
 }
 
-// encodeShape returns a string that differs for any two different (groups, keys, ends):
-// every list and string is length-prefixed.
-func encodeShape(groups, keys []string, ends []int) string {
-	var buf []byte
-	putStrings := func(ss []string) {
+// appendShapeID appends to buf an identifier that differs for any two different
+// (groups, keys, ends): every list and string is length-prefixed.
+func appendShapeID(buf []byte, groups, keys []string, ends []int) []byte {
+	for _, ss := range [2][]string{groups, keys} {
 		buf = binary.AppendUvarint(buf, uint64(len(ss)))
 		for _, s := range ss {
 			buf = binary.AppendUvarint(buf, uint64(len(s)))
 			buf = append(buf, s...)
 		}
 	}
-	putStrings(groups)
-	putStrings(keys)
 	buf = binary.AppendUvarint(buf, uint64(len(ends)))
 	for _, e := range ends {
 		buf = binary.AppendUvarint(buf, uint64(e))
 	}
-	return string(buf)
+	return buf
 }
 
 // internAll returns a new slice of the canonical copies of ss (nil for an empty ss), so that

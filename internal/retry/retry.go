@@ -35,5 +35,9 @@ func Backoff(b *wait.Backoff) (wait.Backoff, error) {
 // lost HTTP/2 connections, 500, 504 and 429 responses, and responses asking for a retry
 // (Retry-After). It returns call's last error, or ctx's when ctx ended before any call failed.
 func Do(ctx context.Context, b wait.Backoff, call func(context.Context) error) error {
-	return webhook.WithExponentialBackoff(ctx, b, func() error { return call(ctx) }, webhook.DefaultShouldRetry)
+	return webhook.WithExponentialBackoff(ctx, b, func() error { return call(ctx) }, transient)
 }
+
+// transient is webhook.DefaultShouldRetry, which is false for a nil error, without its
+// allocations for a nil error (it classifies even a success).
+func transient(err error) bool { return err != nil && webhook.DefaultShouldRetry(err) }
