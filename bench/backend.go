@@ -42,19 +42,30 @@ func Token(account string, pad int) string {
 // PlainPrefix starts the account names whose users have no extra (see UserFor).
 const PlainPrefix = "plain-"
 
+// OwnNamespacePrefix starts the account names whose service account is in a namespace of its
+// own, named after the account (see UserFor); it may be followed by PlainPrefix.
+const OwnNamespacePrefix = "own-"
+
 // UserFor returns the user the Backend answers for a token made by Token(account, ...): the
 // shape of a real bound service-account token's TokenReview status, system:authenticated
 // included, as kube-apiserver returns it, with the four extra values of a pod-bound token. An
-// account named PlainPrefix+"..." gets no extra, like a legacy secret-based token.
+// account named PlainPrefix+"..." gets no extra, like a legacy secret-based token. The service
+// accounts are in Namespace, except those named OwnNamespacePrefix+"...", each in a namespace of
+// its own (so no two of them have the same groups).
 func UserFor(account string) authenticationv1.UserInfo {
 	sum := sha256.Sum256([]byte("uid/" + account))
 	uid := hex.EncodeToString(sum[:16])
-	u := authenticationv1.UserInfo{
-		Username: "system:serviceaccount:" + Namespace + ":" + account,
-		UID:      uid[:8] + "-" + uid[8:12] + "-" + uid[12:16] + "-" + uid[16:20] + "-" + uid[20:32],
-		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + Namespace, "system:authenticated"},
+	ns := Namespace
+	rest, own := strings.CutPrefix(account, OwnNamespacePrefix)
+	if own {
+		ns = account
 	}
-	if strings.HasPrefix(account, PlainPrefix) {
+	u := authenticationv1.UserInfo{
+		Username: "system:serviceaccount:" + ns + ":" + account,
+		UID:      uid[:8] + "-" + uid[8:12] + "-" + uid[12:16] + "-" + uid[16:20] + "-" + uid[20:32],
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
+	}
+	if strings.HasPrefix(rest, PlainPrefix) {
 		return u
 	}
 	u.Extra = map[string]authenticationv1.ExtraValue{

@@ -34,6 +34,17 @@ func BenchmarkMemoryPerToken(b *testing.B) { benchMemoryPerToken(b, "") }
 // BenchmarkMemoryPerTokenNoExtra is BenchmarkMemoryPerToken with users without extra.
 func BenchmarkMemoryPerTokenNoExtra(b *testing.B) { benchMemoryPerToken(b, PlainPrefix) }
 
+// BenchmarkMemoryPerTokenOwnNamespace is BenchmarkMemoryPerToken with every service account in
+// a namespace of its own: no two cached users have the same groups, authfilter's worst case
+// (users with the same groups and extra keys share one copy of them).
+func BenchmarkMemoryPerTokenOwnNamespace(b *testing.B) { benchMemoryPerToken(b, OwnNamespacePrefix) }
+
+// BenchmarkMemoryPerTokenNoExtraOwnNamespace is BenchmarkMemoryPerTokenOwnNamespace with users
+// without extra.
+func BenchmarkMemoryPerTokenNoExtraOwnNamespace(b *testing.B) {
+	benchMemoryPerToken(b, OwnNamespacePrefix+PlainPrefix)
+}
+
 func benchMemoryPerToken(b *testing.B, prefix string) {
 	for _, c := range chains {
 		b.Run(c.subName(), func(b *testing.B) {
