@@ -129,6 +129,11 @@ func TestAttributesKeyMatchesReviewKey(t *testing.T) {
 		&user.DefaultInfo{Name: "alice", UID: "1", Groups: []string{"a", "b"}, Extra: map[string][]string{"k": {"v1", "v2"}, "j": nil, "a": {}}},
 		&user.DefaultInfo{Name: "alice", Groups: []string{}, Extra: map[string][]string{}},
 	}
+	shapes := identity.NewShapes(0)
+	for _, u := range users[:len(users):len(users)] { // the same contents as immutable users
+		iu := shapes.Make(u.GetName(), u.GetUID(), u.GetGroups(), u.GetExtra())
+		users = append(users, &iu)
+	}
 	records := []authorizer.AttributesRecord{
 		{Verb: "get", Namespace: "ns", APIGroup: "g", APIVersion: "v1", Resource: "nodes", Subresource: "proxy", Name: "n", ResourceRequest: true},
 		{Verb: "get", Resource: "nodes", ResourceRequest: true},
