@@ -62,8 +62,8 @@ type TokenOptions struct {
 //
 // Results are cached under a keyed hash of the token (never the token itself), and concurrent
 // requests with the same uncached token share one TokenReview. A cached user is immutable and
-// compact: users with the same groups and extra keys share one copy of them. The caller needs RBAC
-// permission to create tokenreviews.authentication.k8s.io (the system:auth-delegator
+// compact: users with the same groups and extra keys share one copy of them. The caller needs
+// RBAC permission to create tokenreviews.authentication.k8s.io (the system:auth-delegator
 // ClusterRole grants it).
 type Token struct {
 	client    authenticationv1client.TokenReviewInterface

@@ -180,9 +180,9 @@ func (a *SAR) Authorize(ctx context.Context, attrs authorizer.Attributes) (autho
 
 // lookup finds the cached verdict of (u, attrs) without building the review: it hashes the
 // attributes directly, or takes their key from the memo when u is a *user.DefaultInfo or an
-// immutable user seen before. A key found in the cache is remembered in the memo (a key that missed is not: most
-// users seen once are never seen again). ok is false when attrs carry selectors; the caller
-// then builds the review and its key.
+// immutable user seen before. A key found in the cache is remembered in the memo (a key that
+// missed is not: most users seen once are never seen again). ok is false when attrs carry
+// selectors; the caller then builds the review and its key.
 func (a *SAR) lookup(u user.Info, attrs authorizer.Attributes) (key cache.Key, ok bool, v verdict, hit bool) {
 	if hasSelectors(attrs) {
 		return cache.Key{}, false, verdict{}, false
