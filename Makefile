@@ -41,7 +41,7 @@ bench: ## authfilter vs the kubelet's k8s.io/apiserver chain, side by side, ~3 m
 	    echo "== medians (benchstat; 'vs base' is authfilter against upstream)"; \
 	    "$$bs" -filter '.name:Bare' "$$out/time.txt" | tee "$$out/time.benchstat"; \
 	    "$$bs" -col '/chain@(upstream authfilter backend)' "$$out/time.txt" | tee -a "$$out/time.benchstat"; \
-	    "$$bs" -col '/chain@(upstream authfilter floor)' "$$out/parallel.txt" | tee "$$out/parallel.benchstat"; \
+	    "$$bs" -col '/chain@(upstream authfilter floor cpu)' "$$out/parallel.txt" | tee "$$out/parallel.benchstat"; \
 	  else echo "benchstat not found: go install golang.org/x/perf/cmd/benchstat@latest"; fi
 
 realk8s: ## build etcd, kube-apiserver and kubectl from Go modules into bin/realk8s (once; ~6 min cold)
