@@ -40,15 +40,23 @@ type Filter struct {
 	authn        authenticator.Request
 	authz        authorizer.Authorizer
 	attrs        attributes.Getter
-	appender     recordAppender // attrs, when it can write into the filter's storage; else nil
+	appender     recordAppender // attrs, when it can write compact records into the filter's storage
+	fullAppender fullAppender   // attrs, when it can append full records (selectors included)
 	userKey      any            // the context key request.UserFrom reads; nil: use request.WithUser
 	logger       logr.Logger
 	errorHandler func(http.ResponseWriter, *http.Request, *Error)
 }
 
-// recordAppender is implemented by getters that can append their attributes to storage the
-// caller provides (attributes.Kubelet does), which saves allocations on every request.
+// recordAppender is implemented by getters that can append their attributes, as compact
+// records, to storage the caller provides (attributes.Kubelet does), which saves allocations on
+// every request.
 type recordAppender interface {
+	AppendRecords(dst []attributes.Record, u user.Info, r *http.Request) ([]attributes.Record, error)
+}
+
+// fullAppender is implemented by getters that can append full records (attributes.APIServer
+// does), which saves the allocation of GetAttributes' slice.
+type fullAppender interface {
 	AppendAttributes(dst []authorizer.AttributesRecord, u user.Info, r *http.Request) ([]authorizer.AttributesRecord, error)
 }
 
@@ -65,6 +73,7 @@ func New(authn authenticator.Request, authz authorizer.Authorizer, attrs attribu
 	}
 	f := &Filter{authn: authn, authz: authz, attrs: attrs, logger: opts.Logger, errorHandler: opts.ErrorHandler}
 	f.appender, _ = attrs.(recordAppender)
+	f.fullAppender, _ = attrs.(fullAppender)
 	f.userKey = userContextKey()
 	if f.logger.GetSink() == nil {
 		f.logger = logr.Discard()
@@ -124,7 +133,7 @@ func (f *Filter) Check(r *http.Request) (*http.Request, error) {
 	}
 	u := resp.User
 
-	st := new(passState) // the one allocation for the attributes and the passed request's context
+	st := new(passState) // the one allocation for the attributes and the request passed on
 	attrs, err := f.attributes(st, u, r)
 	switch {
 	case errors.Is(err, attributes.ErrMethodNotAllowed):
@@ -133,15 +142,15 @@ func (f *Filter) Check(r *http.Request) (*http.Request, error) {
 		return nil, &Error{Code: http.StatusBadRequest, Message: "Bad Request: path is not canonical", cause: err}
 	case err != nil:
 		return nil, &Error{Code: http.StatusInternalServerError, Message: "Internal Server Error", cause: fmt.Errorf("mapping request attributes: %w", err)}
-	case len(attrs) == 0:
+	case attrs.len() == 0:
 		return nil, &Error{Code: http.StatusForbidden, Message: "Forbidden", cause: errors.New("no attributes to authorize")}
 	}
 
 	ctx := r.Context()
 	var errs []error
 	var reasons []string
-	for _, a := range attrs {
-		decision, reason, err := f.authz.Authorize(ctx, a)
+	for i := range attrs.len() {
+		decision, reason, err := f.authz.Authorize(ctx, attrs.at(i))
 		if decision == authorizer.DecisionAllow {
 			return f.pass(r, u, st), nil
 		}
@@ -153,9 +162,9 @@ func (f *Filter) Check(r *http.Request) (*http.Request, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, &Error{Code: http.StatusInternalServerError, Message: describe("Authorization error", u, attrs), cause: errors.Join(errs...)}
+		return nil, &Error{Code: http.StatusInternalServerError, Message: describe("Authorization error", u, attrs.all()), cause: errors.Join(errs...)}
 	}
-	return nil, &Error{Code: http.StatusForbidden, Message: describe("Forbidden", u, attrs), cause: errors.New(strings.Join(reasons, "; "))}
+	return nil, &Error{Code: http.StatusForbidden, Message: describe("Forbidden", u, attrs.all()), cause: errors.New(strings.Join(reasons, "; "))}
 }
 
 // strippedHeaders are removed from a passed request: the credential, and identity claims that
@@ -168,30 +177,61 @@ var strippedPrefixes = []string{"Impersonate-", "X-Remote-"}
 // passState is the per-request storage of a Filter: the attributes (when the getter can
 // append them into it), the request passed on and its context. It has room for one record,
 // the common case (every monitoring path); requests with more grow it.
+//
+// It is kept at most 512 bytes (504 today), the largest size the allocator serves without an
+// extra header: a field more would make every request allocate 640 bytes, and more slowly.
 type passState struct {
-	records [1]authorizer.AttributesRecord
-	attrs   [1]authorizer.Attributes
+	records [1]attributes.Record
 	ctx     userContext
 	req     http.Request // the request passed on
 }
 
+// attributeList is the attributes of one request: the compact records a recordAppender wrote,
+// the full records a fullAppender wrote, or the Attributes another getter returned (one of the
+// three).
+type attributeList struct {
+	records []attributes.Record
+	full    []authorizer.AttributesRecord
+	attrs   []authorizer.Attributes
+}
+
+func (l attributeList) len() int { return len(l.records) + len(l.full) + len(l.attrs) }
+
+// at returns the i-th attributes.
+func (l attributeList) at(i int) authorizer.Attributes {
+	switch {
+	case l.records != nil:
+		return &l.records[i]
+	case l.full != nil:
+		return &l.full[i]
+	}
+	return l.attrs[i]
+}
+
+// all returns the attributes as a slice (allocating for records): for refusals only.
+func (l attributeList) all() []authorizer.Attributes {
+	if l.attrs != nil {
+		return l.attrs
+	}
+	out := make([]authorizer.Attributes, l.len())
+	for i := range out {
+		out[i] = l.at(i)
+	}
+	return out
+}
+
 // attributes returns the attributes of r for u, kept in st when the getter allows it.
-func (f *Filter) attributes(st *passState, u user.Info, r *http.Request) ([]authorizer.Attributes, error) {
-	if f.appender == nil {
-		return f.attrs.GetAttributes(u, r)
+func (f *Filter) attributes(st *passState, u user.Info, r *http.Request) (attributeList, error) {
+	switch {
+	case f.appender != nil:
+		records, err := f.appender.AppendRecords(st.records[:0], u, r)
+		return attributeList{records: records}, err
+	case f.fullAppender != nil:
+		full, err := f.fullAppender.AppendAttributes(make([]authorizer.AttributesRecord, 0, 1), u, r)
+		return attributeList{full: full}, err
 	}
-	records, err := f.appender.AppendAttributes(st.records[:0], u, r)
-	if err != nil {
-		return nil, err
-	}
-	attrs := st.attrs[:0]
-	if len(records) > len(st.attrs) {
-		attrs = make([]authorizer.Attributes, 0, len(records))
-	}
-	for i := range records {
-		attrs = append(attrs, &records[i])
-	}
-	return attrs, nil
+	attrs, err := f.attrs.GetAttributes(u, r)
+	return attributeList{attrs: attrs}, err
 }
 
 // pass returns a copy of r carrying u, without credential or identity headers.

@@ -351,7 +351,7 @@ func TestCheckUsesAppenderLikeGetter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain := attributes.GetterFunc(k.GetAttributes) // hides AppendAttributes
+	plain := attributes.GetterFunc(k.GetAttributes) // hides AppendRecords
 	for _, path := range []string{"/metrics", "/stats/summary", "/pods", "/healthz/ping", "/exec/ns/pod/c"} {
 		t.Run(path, func(t *testing.T) {
 			var asked [2][]string
@@ -373,7 +373,7 @@ func TestCheckUsesAppenderLikeGetter(t *testing.T) {
 				}
 			}
 			if fmt.Sprint(asked[0]) != fmt.Sprint(asked[1]) || len(asked[0]) == 0 {
-				t.Fatalf("with AppendAttributes the authorizer was asked\n%v\nwith GetAttributes\n%v", asked[0], asked[1])
+				t.Fatalf("with AppendRecords the authorizer was asked\n%v\nwith GetAttributes\n%v", asked[0], asked[1])
 			}
 		})
 	}
@@ -455,5 +455,36 @@ func TestPassedContextFallback(t *testing.T) {
 	}
 	if u, ok := request.UserFrom(got.Context()); !ok || u != user.Info(alice) {
 		t.Fatalf("UserFrom = %v, %v; want alice", u, ok)
+	}
+}
+
+// TestCheckUsesFullAppenderLikeGetter is TestCheckUsesAppenderLikeGetter for a getter that
+// appends full records (attributes.APIServer, whose records may carry selectors).
+func TestCheckUsesFullAppenderLikeGetter(t *testing.T) {
+	a := attributes.NewAPIServer()
+	plain := attributes.GetterFunc(a.GetAttributes) // hides AppendAttributes
+	for _, target := range []string{"/api/v1/namespaces/ns/secrets/s1", "/api/v1/pods?fieldSelector=spec.nodeName%3Dn1&labelSelector=app%3Dx", "/healthz"} {
+		t.Run(target, func(t *testing.T) {
+			var asked [2]string
+			for i, getter := range []attributes.Getter{a, plain} {
+				authz := authorizer.AuthorizerFunc(func(_ context.Context, attrs authorizer.Attributes) (authorizer.Decision, string, error) {
+					fs, _ := attrs.GetFieldSelector()
+					ls, _ := attrs.GetLabelSelector()
+					asked[i] += fmt.Sprintf("%s %s %s %s/%s %s %s %s %v %v %v;", attrs.GetUser().GetName(), attrs.GetVerb(), attrs.GetNamespace(),
+						attrs.GetResource(), attrs.GetSubresource(), attrs.GetName(), attrs.GetAPIVersion(), attrs.GetPath(), attrs.IsResourceRequest(), fs, ls)
+					return authorizer.DecisionAllow, "", nil
+				})
+				f, err := New(authenticateAs(alice), authz, getter, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.Check(httptest.NewRequest(http.MethodGet, target, nil)); err != nil {
+					t.Fatalf("getter %d: Check: %v", i, err)
+				}
+			}
+			if asked[0] != asked[1] || asked[0] == "" {
+				t.Fatalf("with AppendAttributes the authorizer was asked\n%v\nwith GetAttributes\n%v", asked[0], asked[1])
+			}
+		})
 	}
 }

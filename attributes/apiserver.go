@@ -89,7 +89,8 @@ func (a *APIServer) GetAttributes(u user.Info, r *http.Request) ([]authorizer.At
 
 // AppendAttributes appends the record that GetAttributes returns to dst and returns the
 // extended slice, with the same errors (and nothing appended on error), so that a caller
-// keeping records in storage of its own, as authfilter's Filter does, need not allocate them.
+// keeping records in storage of its own need not allocate them (authfilter's Filter does, for
+// the one record of a request).
 func (a *APIServer) AppendAttributes(dst []authorizer.AttributesRecord, u user.Info, r *http.Request) ([]authorizer.AttributesRecord, error) {
 	if r == nil {
 		return dst, nonCanonical("", "request is nil")

@@ -121,25 +121,48 @@ func (k *Kubelet) GetAttributes(u user.Info, r *http.Request) ([]authorizer.Attr
 
 // AppendAttributes appends the records that GetAttributes returns to dst and returns the
 // extended slice, with the same errors (and nothing appended on error). It lets a caller that
-// keeps the records in storage of its own, as authfilter's Filter does, avoid allocating them
-// on every request.
+// keeps the records in storage of its own avoid allocating them on every request.
 func (k *Kubelet) AppendAttributes(dst []authorizer.AttributesRecord, u user.Info, r *http.Request) ([]authorizer.AttributesRecord, error) {
-	if r == nil {
-		return dst, nonCanonical("", "request is nil")
-	}
-	verb, err := ResourceVerb(r.Method)
+	verb, p, templates, err := k.match(r)
 	if err != nil {
 		return dst, err
 	}
-	p, err := CanonicalPath(r)
-	if err != nil {
-		return dst, err
-	}
-	for _, a := range k.templatesFor(p) { // a is a copy: the templates are never written
+	for _, a := range templates { // a is a copy: the templates are never written
 		a.User, a.Verb, a.Path = u, verb, p
 		dst = append(dst, a)
 	}
 	return dst, nil
+}
+
+// AppendRecords is AppendAttributes in the compact form: the kubelet's attributes never carry
+// selectors. It is what authfilter.Filter uses, writing into its per-request storage.
+func (k *Kubelet) AppendRecords(dst []Record, u user.Info, r *http.Request) ([]Record, error) {
+	verb, p, templates, err := k.match(r)
+	if err != nil {
+		return dst, err
+	}
+	for i := range templates {
+		a := &templates[i] // read only: the templates are never written
+		dst = append(dst, Record{
+			User: u, Verb: verb, Namespace: a.Namespace, APIGroup: a.APIGroup, APIVersion: a.APIVersion,
+			Resource: a.Resource, Subresource: a.Subresource, Name: a.Name, Path: p, ResourceRequest: a.ResourceRequest,
+		})
+	}
+	return dst, nil
+}
+
+// match returns the verb and canonical path of r and the attribute templates of its path.
+func (k *Kubelet) match(r *http.Request) (verb, path string, templates []authorizer.AttributesRecord, err error) {
+	if r == nil {
+		return "", "", nil, nonCanonical("", "request is nil")
+	}
+	if verb, err = ResourceVerb(r.Method); err != nil {
+		return "", "", nil, err
+	}
+	if path, err = CanonicalPath(r); err != nil {
+		return "", "", nil, err
+	}
+	return verb, path, k.templatesFor(path), nil
 }
 
 // templatesFor returns the attribute templates of the first rule whose prefix is p or a whole
