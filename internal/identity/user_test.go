@@ -3,6 +3,7 @@ package identity
 import (
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -153,4 +154,24 @@ func TestZeroUser(t *testing.T) {
 	if u.GetName() != "" || u.GetUID() != "" || u.GetGroups() != nil || u.GetExtra() != nil || u.ExtraLen() != 0 || u.HasGroup("") {
 		t.Fatalf("zero user is not empty: %#v", u)
 	}
+}
+
+// TestShapesConcurrent builds users of a few shapes from many goroutines (for -race) while the
+// table is small enough to be forgotten again and again, and checks every user's contents.
+func TestShapesConcurrent(t *testing.T) {
+	s := NewShapes(2)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				groups := []string{fmt.Sprint("g", (g+i)%5), user.AllAuthenticated}
+				u := s.Make(fmt.Sprint("u", i), "", groups, map[string][]string{"k": {fmt.Sprint(i)}})
+				if got := u.GetGroups(); !reflect.DeepEqual(got, groups) || u.GetExtra()["k"][0] != fmt.Sprint(i) {
+					t.Errorf("user %d of goroutine %d: groups %q extra %q", i, g, got, u.GetExtra())
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
