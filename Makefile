@@ -21,7 +21,7 @@ test: vet ## go vet + gofmt check + unit tests with -race (a few minutes at most
 vet: ## go vet
 	$(GO) vet ./...
 
-bench: ## authfilter vs the kubelet's k8s.io/apiserver chain, side by side, ~3 min (BENCHMARKS.md; BENCH_COUNT, BENCH_TIME, BENCH_OUT)
+bench: ## authfilter vs the kubelet's k8s.io/apiserver chain, side by side, ~7 min (BENCHMARKS.md; BENCH_COUNT, BENCH_TIME, BENCH_OUT)
 	@set -e; out="$(or $(BENCH_OUT),$(CURDIR)/bin/bench)"; mkdir -p "$$out"; \
 	  count=$(or $(BENCH_COUNT),6); t=$(or $(BENCH_TIME),500ms); \
 	  $(GO) test -c -o "$$out/bench.test" ./bench/; rm -f "$$out/time.txt" "$$out/parallel.txt"; \
