@@ -42,7 +42,9 @@ bench: ## authfilter vs the kubelet's k8s.io/apiserver chain, side by side, ~7 m
 	    "$$bs" -filter '.name:Bare' "$$out/time.txt" | tee "$$out/time.benchstat"; \
 	    "$$bs" -col '/chain@(upstream authfilter backend)' "$$out/time.txt" | tee -a "$$out/time.benchstat"; \
 	    "$$bs" -col '/chain@(upstream authfilter floor cpu)' "$$out/parallel.txt" | tee "$$out/parallel.benchstat"; \
-	  else echo "benchstat not found: go install golang.org/x/perf/cmd/benchstat@latest"; fi
+	  else echo "benchstat not found: go install golang.org/x/perf/cmd/benchstat@latest"; fi; \
+	  echo "== ratios per round (BENCHMARKS.md's ratio columns) -> $$out/ratios.txt"; \
+	  $(GO) run ./hack/benchratios "$$out/time.txt" "$$out/parallel.txt" | tee "$$out/ratios.txt"
 
 realk8s: ## build etcd, kube-apiserver and kubectl from Go modules into bin/realk8s (once; ~6 min cold)
 	bash hack/build-realk8s.sh
