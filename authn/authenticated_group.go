@@ -26,13 +26,14 @@ const groupMemoSlots = 64
 //
 // The wrapped authenticator's Response and user are never modified (they may be cached and
 // shared): a new Response with a new user is returned instead (a *user.DefaultInfo, or for the
-// immutable users of this package's token authenticator, another immutable user). When a returns the
-// same *user.DefaultInfo response again, as the caching authenticators of this package do, the
-// new Response built the first time is returned again, after checking that the wrapped
-// response's user, name, UID, groups, extra and audiences are still those it was built from;
-// so returned responses may be shared and must not be modified. At most 64 such responses are
-// remembered. The result is safe for concurrent use if a is; the remembered responses are
-// read and replaced without locks. A nil a is a programming error and panics.
+// immutable users of this package's token authenticator, another immutable user). When a
+// returns the same response again, as the caching authenticators of this package do, the new
+// Response built the first time is returned again, after checking that the wrapped response's
+// user, name, UID, groups, extra and audiences are still those it was built from (an immutable
+// user is checked by pointer); so returned responses may be shared and must not be modified. At
+// most 64 such responses are remembered. The result is safe for concurrent use if a is; the
+// remembered responses are read and replaced without locks. A nil a is a programming error and
+// panics.
 func WithAuthenticatedGroup(a authenticator.Request) authenticator.Request {
 	if nilcheck.IsNil(a) {
 		panic("authn: WithAuthenticatedGroup called with a nil authenticator")
