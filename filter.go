@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"reflect"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"k8s.io/apiserver/pkg/endpoints/request"
 
 	"github.com/authfilter/authfilter/attributes"
-	"github.com/authfilter/authfilter/authn"
 	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
@@ -167,13 +165,6 @@ func (f *Filter) Check(r *http.Request) (*http.Request, error) {
 	return nil, &Error{Code: http.StatusForbidden, Message: describe("Forbidden", u, attrs.all()), cause: errors.New(strings.Join(reasons, "; "))}
 }
 
-// strippedHeaders are removed from a passed request: the credential, and identity claims that
-// a handler behind the filter might otherwise trust.
-var strippedHeaders = []string{"Authorization"}
-
-// strippedPrefixes are header prefixes removed like strippedHeaders.
-var strippedPrefixes = []string{"Impersonate-", "X-Remote-"}
-
 // passState is the per-request storage of a Filter: the attributes (when the getter can
 // append them into it), the request passed on and its context. It has room for one record,
 // the common case (every monitoring path); requests with more grow it.
@@ -247,23 +238,7 @@ func (f *Filter) pass(r *http.Request, u user.Info, st *passState) *http.Request
 	// which saves an allocation per request.
 	out := &st.req
 	*out = *r.WithContext(ctx)
-	var buf [4]string
-	strip := identityHeaders(r.Header, buf[:0])
-	protocols, hadWebSocketToken := authn.WithoutWebSocketToken(r.Header)
-	if len(strip) > 0 || hadWebSocketToken {
-		h := maps.Clone(r.Header) // copies the table as is: cheaper than inserting each header
-		for _, k := range strip {
-			delete(h, k)
-		}
-		if hadWebSocketToken {
-			if protocols == nil {
-				delete(h, "Sec-Websocket-Protocol")
-			} else {
-				h["Sec-Websocket-Protocol"] = protocols
-			}
-		}
-		out.Header = h
-	}
+	out.Header = passedHeader(r.Header)
 	return out
 }
 
@@ -312,39 +287,6 @@ type keyProbe struct {
 func (p *keyProbe) Value(key any) any {
 	p.key = key
 	return nil
-}
-
-// identityHeaders appends the keys of h that are identity headers to dst.
-func identityHeaders(h http.Header, dst []string) []string {
-	for k := range h {
-		if isIdentityHeader(k) {
-			dst = append(dst, k)
-		}
-	}
-	return dst
-}
-
-// isIdentityHeader matches canonical header keys and, case-insensitively, keys set directly.
-func isIdentityHeader(key string) bool {
-	if key == "" {
-		return false
-	}
-	switch key[0] | 0x20 { // every stripped name and prefix starts with one of these letters
-	case 'a', 'i', 'x':
-	default:
-		return false
-	}
-	for _, s := range strippedHeaders {
-		if strings.EqualFold(key, s) {
-			return true
-		}
-	}
-	for _, p := range strippedPrefixes {
-		if len(key) >= len(p) && strings.EqualFold(key[:len(p)], p) {
-			return true
-		}
-	}
-	return false
 }
 
 // describe formats the client-facing body of a 403 or 500, in the kubelet's words.

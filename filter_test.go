@@ -421,27 +421,6 @@ func TestPassedContext(t *testing.T) {
 	}
 }
 
-// TestIdentityHeaderNames keeps isIdentityHeader's quick first-letter test true to the lists it
-// checks, and checks it matches regardless of case.
-func TestIdentityHeaderNames(t *testing.T) {
-	for _, name := range append(append([]string{}, strippedHeaders...), strippedPrefixes...) {
-		switch name[0] | 0x20 {
-		case 'a', 'i', 'x':
-		default:
-			t.Errorf("%q does not start with a letter isIdentityHeader looks for", name)
-		}
-	}
-	for key, want := range map[string]bool{
-		"Authorization": true, "authorization": true, "AUTHORIZATION": true, "Impersonate-Uid": true,
-		"impersonate-extra-x": true, "X-Remote-Group": true, "x-remote-user": true,
-		"Accept": false, "X-Forwarded-For": false, "Authorization2": false, "": false, "Impersonate": false,
-	} {
-		if got := isIdentityHeader(key); got != want {
-			t.Errorf("isIdentityHeader(%q) = %v, want %v", key, got, want)
-		}
-	}
-}
-
 // TestPassedContextFallback checks the passed request's user when the filter could not find
 // request.UserFrom's key and falls back to request.WithUser.
 func TestPassedContextFallback(t *testing.T) {
