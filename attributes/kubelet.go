@@ -36,11 +36,12 @@ func kubeletRules() []kubeletRule {
 	}
 }
 
-// kubeletTemplate is a kubelet rule with its attributes built once, all but the user, verb and
-// path.
+// kubeletTemplate is a kubelet rule with its attributes built once: all but the user, verb
+// and path as full records, and all but the user and path as Targets, one list per verb.
 type kubeletTemplate struct {
-	prefix string
-	attrs  []authorizer.AttributesRecord
+	prefix  string
+	attrs   []authorizer.AttributesRecord
+	targets [len(resourceVerbs)][]Target
 }
 
 // Kubelet is the [Getter] the kubelet uses for its own API: every request is a resource request
@@ -68,7 +69,7 @@ type kubeletTemplate struct {
 // A Kubelet is immutable after [NewKubelet] and safe for concurrent use.
 type Kubelet struct {
 	rules []kubeletTemplate
-	proxy []authorizer.AttributesRecord // for paths no rule matches
+	proxy kubeletTemplate // for paths no rule matches
 }
 
 // NewKubelet returns the kubelet's [Getter] for the node named nodeName. An empty node name is an
@@ -77,19 +78,19 @@ func NewKubelet(nodeName string) (*Kubelet, error) {
 	if nodeName == "" {
 		return nil, errors.New("attributes: kubelet node name is empty")
 	}
-	k := &Kubelet{proxy: nodeTemplates(nodeName, []string{"proxy"})}
+	k := &Kubelet{proxy: newKubeletTemplate(nodeName, "", []string{"proxy"})}
 	for _, rule := range kubeletRules() {
-		k.rules = append(k.rules, kubeletTemplate{prefix: rule.prefix, attrs: nodeTemplates(nodeName, rule.subresources)})
+		k.rules = append(k.rules, newKubeletTemplate(nodeName, rule.prefix, rule.subresources))
 	}
 	return k, nil
 }
 
-// nodeTemplates returns one attributes record per subresource of the node, without user, verb
-// or path.
-func nodeTemplates(nodeName string, subresources []string) []authorizer.AttributesRecord {
-	out := make([]authorizer.AttributesRecord, 0, len(subresources))
+// newKubeletTemplate returns the template of the rule that maps prefix to the subresources of
+// the node.
+func newKubeletTemplate(nodeName, prefix string, subresources []string) kubeletTemplate {
+	t := kubeletTemplate{prefix: prefix}
 	for _, sub := range subresources {
-		out = append(out, authorizer.AttributesRecord{
+		t.attrs = append(t.attrs, authorizer.AttributesRecord{
 			APIVersion:      "v1",
 			Resource:        "nodes",
 			Subresource:     sub,
@@ -97,7 +98,13 @@ func nodeTemplates(nodeName string, subresources []string) []authorizer.Attribut
 			ResourceRequest: true,
 		})
 	}
-	return out
+	for v, verb := range resourceVerbs {
+		for _, a := range t.attrs {
+			a.Verb = verb
+			t.targets[v] = append(t.targets[v], *targetOf(&a))
+		}
+	}
+	return t
 }
 
 // GetAttributes returns the attributes of r for u, in the order they should be tried.
@@ -123,57 +130,57 @@ func (k *Kubelet) GetAttributes(u user.Info, r *http.Request) ([]authorizer.Attr
 // extended slice, with the same errors (and nothing appended on error). It lets a caller that
 // keeps the records in storage of its own avoid allocating them on every request.
 func (k *Kubelet) AppendAttributes(dst []authorizer.AttributesRecord, u user.Info, r *http.Request) ([]authorizer.AttributesRecord, error) {
-	verb, p, templates, err := k.match(r)
+	v, p, t, err := k.match(r)
 	if err != nil {
 		return dst, err
 	}
-	for _, a := range templates { // a is a copy: the templates are never written
-		a.User, a.Verb, a.Path = u, verb, p
+	for _, a := range t.attrs { // a is a copy: the templates are never written
+		a.User, a.Verb, a.Path = u, resourceVerbs[v], p
 		dst = append(dst, a)
 	}
 	return dst, nil
 }
 
 // AppendRecords is AppendAttributes in the compact form: the kubelet's attributes never carry
-// selectors. It is what authfilter.Filter uses, writing into its per-request storage.
+// selectors. The records point to Targets the Kubelet shares with every request of the same
+// verb and subresources. It is what authfilter.Filter uses, writing into its per-request
+// storage.
 func (k *Kubelet) AppendRecords(dst []Record, u user.Info, r *http.Request) ([]Record, error) {
-	verb, p, templates, err := k.match(r)
+	v, p, t, err := k.match(r)
 	if err != nil {
 		return dst, err
 	}
-	for i := range templates {
-		a := &templates[i] // read only: the templates are never written
-		dst = append(dst, Record{
-			User: u, Verb: verb, Namespace: a.Namespace, APIGroup: a.APIGroup, APIVersion: a.APIVersion,
-			Resource: a.Resource, Subresource: a.Subresource, Name: a.Name, Path: p, ResourceRequest: a.ResourceRequest,
-		})
+	targets := t.targets[v]
+	for i := range targets {
+		dst = append(dst, Record{User: u, Path: p, Target: &targets[i]})
 	}
 	return dst, nil
 }
 
-// match returns the verb and canonical path of r and the attribute templates of its path.
-func (k *Kubelet) match(r *http.Request) (verb, path string, templates []authorizer.AttributesRecord, err error) {
+// match returns the index in resourceVerbs of r's verb, r's canonical path and the template of
+// its path.
+func (k *Kubelet) match(r *http.Request) (verb int, path string, t *kubeletTemplate, err error) {
 	if r == nil {
-		return "", "", nil, nonCanonical("", "request is nil")
+		return 0, "", nil, nonCanonical("", "request is nil")
 	}
-	if verb, err = ResourceVerb(r.Method); err != nil {
-		return "", "", nil, err
+	if verb, err = resourceVerbIndex(r.Method); err != nil {
+		return 0, "", nil, err
 	}
 	if path, err = CanonicalPath(r); err != nil {
-		return "", "", nil, err
+		return 0, "", nil, err
 	}
-	return verb, path, k.templatesFor(path), nil
+	return verb, path, k.templateFor(path), nil
 }
 
-// templatesFor returns the attribute templates of the first rule whose prefix is p or a whole
-// segment prefix of p, or the proxy templates.
-func (k *Kubelet) templatesFor(p string) []authorizer.AttributesRecord {
-	for _, rule := range k.rules {
-		if underPrefix(p, rule.prefix) {
-			return rule.attrs
+// templateFor returns the template of the first rule whose prefix is p or a whole segment
+// prefix of p, or the proxy template.
+func (k *Kubelet) templateFor(p string) *kubeletTemplate {
+	for i := range k.rules {
+		if underPrefix(p, k.rules[i].prefix) {
+			return &k.rules[i]
 		}
 	}
-	return k.proxy
+	return &k.proxy
 }
 
 // underPrefix reports whether p is prefix or lies under it: "/stats" and "/stats/summary" are

@@ -83,3 +83,27 @@ func TestRecordOf(t *testing.T) {
 		t.Fatalf("zero Record reads %v", getters(&zero))
 	}
 }
+
+// TestKubeletRecordsShareTargets checks that AppendRecords allocates nothing when dst has room:
+// its records point to the Kubelet's Targets, one per verb and subresource.
+func TestKubeletRecordsShareTargets(t *testing.T) {
+	k := newTestKubelet(t)
+	u := &user.DefaultInfo{Name: "alice"}
+	get, head := readRequest(t, http.MethodGet, "/metrics"), readRequest(t, http.MethodHead, "/metrics")
+	dst := make([]Record, 0, 2)
+	if n := testing.AllocsPerRun(100, func() { _, _ = k.AppendRecords(dst[:0], u, get) }); n != 0 {
+		t.Errorf("AppendRecords allocates %v times per request", n)
+	}
+	a, errA := k.AppendRecords(nil, u, get)
+	b, errB := k.AppendRecords(nil, u, head)
+	if errA != nil || errB != nil || len(a) != 1 || len(b) != 1 {
+		t.Fatalf("AppendRecords = %v, %v; %v, %v", a, errA, b, errB)
+	}
+	if a[0].Target != b[0].Target {
+		t.Error("GET and HEAD of one path (both verb get) got different Targets")
+	}
+	post, err := k.AppendRecords(nil, u, readRequest(t, http.MethodPost, "/metrics"))
+	if err != nil || len(post) != 1 || post[0].Target == a[0].Target || post[0].GetVerb() != "create" {
+		t.Errorf("POST /metrics: %v, %v; want its own Target with verb create", post, err)
+	}
+}

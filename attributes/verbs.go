@@ -12,19 +12,31 @@ import (
 // Methods are case-sensitive, as in net/http: "get" is not GET. Any other method returns an
 // error wrapping [ErrMethodNotAllowed].
 func ResourceVerb(method string) (string, error) {
+	i, err := resourceVerbIndex(method)
+	if err != nil {
+		return "", err
+	}
+	return resourceVerbs[i], nil
+}
+
+// resourceVerbs are the verbs ResourceVerb returns, in the order of resourceVerbIndex.
+var resourceVerbs = [...]string{"create", "get", "update", "patch", "delete"}
+
+// resourceVerbIndex returns the index in resourceVerbs of method's verb (see ResourceVerb).
+func resourceVerbIndex(method string) (int, error) {
 	switch method {
 	case http.MethodPost:
-		return "create", nil
+		return 0, nil
 	case http.MethodGet, http.MethodHead:
-		return "get", nil
+		return 1, nil
 	case http.MethodPut:
-		return "update", nil
+		return 2, nil
 	case http.MethodPatch:
-		return "patch", nil
+		return 3, nil
 	case http.MethodDelete:
-		return "delete", nil
+		return 4, nil
 	}
-	return "", methodNotAllowed(method)
+	return 0, methodNotAllowed(method)
 }
 
 // NonResourceVerb returns the Kubernetes verb of a non-resource request made with the HTTP
