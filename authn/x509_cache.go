@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"hash/maphash"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -176,9 +177,26 @@ func (v *verifiedChains) put(key cache.Key, ca caVersion, resp *authenticator.Re
 		return
 	}
 	if ttl := notAfter.Sub(now); ttl > 0 && !now.Before(notBefore) {
-		v.cache.Set(key, verifiedChain{resp: resp, ca: ca, notBefore: notBefore.UnixNano(), notAfter: notAfter.UnixNano()}, ttl)
+		v.cache.Set(key, verifiedChain{resp: resp, ca: ca, notBefore: unixNano(notBefore), notAfter: unixNano(notAfter)}, ttl)
 	}
 }
+
+// unixNano is t.UnixNano, clamped to the int64 range instead of undefined outside the years
+// 1678 to 2262 (RFC 5280's "no expiry" is 9999-12-31).
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.After(maxUnixNano):
+		return math.MaxInt64
+	case t.Before(minUnixNano):
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	maxUnixNano = time.Unix(0, math.MaxInt64)
+	minUnixNano = time.Unix(0, math.MinInt64)
+)
 
 // validity returns the validity window of the verified chain that stays valid the longest: the
 // latest NotBefore and the earliest NotAfter of its certificates.

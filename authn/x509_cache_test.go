@@ -130,6 +130,19 @@ func TestX509CacheEndsAtNotAfter(t *testing.T) {
 	}
 }
 
+// TestX509CacheNoExpiry caches the verification of a chain valid until 9999-12-31 (RFC 5280's
+// "no well-defined expiration date"), beyond what nanoseconds since 1970 can hold.
+func TestX509CacheNoExpiry(t *testing.T) {
+	noExpiry := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	root := testpki.NewCAWith(t, testpki.Options{CommonName: "root", NotAfter: noExpiry})
+	leaf := root.Client(t, testpki.Options{CommonName: "alice", NotAfter: noExpiry}).Cert
+	a := newTestX509(t, staticCA(t, root.PEM), X509Options{})
+	first := authOK(t, a, "alice", leaf)
+	if again := authOK(t, a, "alice", leaf); again != first {
+		t.Fatal("a chain valid until 9999 was verified again instead of served from the cache")
+	}
+}
+
 // TestX509CacheDroppedOnCARotation caches a verification, rotates the CA bundle to one that
 // does not trust the client any more, and checks that the client is refused at once and that
 // the cache was emptied; a bundle that trusts it again verifies it anew.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,7 +168,16 @@ func (c *Cache[V]) setLocked(s *shard[V], k Key, v V, ttl time.Duration) {
 	if _, exists := s.entries[k]; !exists && len(s.entries) >= c.perShard {
 		c.evictLocked(s, now)
 	}
-	s.entries[k] = entry[V]{value: v, expires: now + int64(ttl)}
+	s.entries[k] = entry[V]{value: v, expires: expiry(now, ttl)}
+}
+
+// expiry returns now + ttl, or the latest representable time when that overflows (a
+// certificate valid until 9999, for instance), so a long TTL never wraps into the past.
+func expiry(now int64, ttl time.Duration) int64 {
+	if int64(ttl) > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + int64(ttl)
 }
 
 // evictLocked makes room for one entry: it drops the expired entries among a sample, or else

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -70,6 +71,22 @@ func TestGetSetExpiry(t *testing.T) {
 	c.Set(k, "v", 0)
 	if _, ok := c.Get(k); ok || c.Len() != 0 {
 		t.Fatal("Set with ttl 0 did not remove the entry")
+	}
+}
+
+// TestLongestTTL checks that a TTL too long to add to the clock (a certificate valid until
+// 9999 gives one) keeps the entry instead of wrapping its expiry into the past.
+func TestLongestTTL(t *testing.T) {
+	c, clk := newTestCache[string](t, 0)
+	k := newTestHasher(t).Begin().String("a").Sum()
+	clk.Step(time.Hour) // a clock past the cache's base time, so that now + ttl overflows
+	c.Set(k, "v", time.Duration(math.MaxInt64))
+	if v, ok := c.Get(k); !ok || v != "v" {
+		t.Fatalf("Get = %q, %v; want v, true", v, ok)
+	}
+	clk.Step(100 * 365 * 24 * time.Hour)
+	if _, ok := c.Get(k); !ok {
+		t.Fatal("entry with the longest TTL expired")
 	}
 }
 
