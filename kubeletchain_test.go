@@ -265,3 +265,41 @@ func TestKubeletChainWebSocketToken(t *testing.T) {
 		})
 	}
 }
+
+// TestKubeletChainHandlersCannotChangeIdentities has a handler write to what the user's
+// GetGroups and GetExtra return, for each kind of credential, and checks that the next request
+// with the same credential is authorized as the same user: cached users are shared by
+// requests, so a handler must not be able to change them. A changed user would have been
+// reviewed again (its decision key changes) with the handler's groups.
+func TestKubeletChainHandlersCannotChangeIdentities(t *testing.T) {
+	env := newKubeletEnv(t, func(c *kubeletconfigv1beta1.KubeletConfiguration) {
+		c.Authentication.Anonymous.Enabled = ptr(true)
+	}, func(authorizationv1.SubjectAccessReviewSpec) bool { return true })
+	cert := env.ca.Client(t, testpki.Options{CommonName: "alice", Organization: []string{"dev"}}).TLS()
+	for range 2 {
+		for _, req := range []struct {
+			cert  *tls.Certificate
+			token string
+		}{{cert: &cert}, {token: saToken}, {}} {
+			if code, body := env.do(t, http.MethodGet, "/pods?write=1", req.cert, req.token); code != http.StatusOK {
+				t.Fatalf("status %d: %s", code, body)
+			}
+		}
+	}
+	_, sars := env.api.sent()
+	want := []authorizationv1.SubjectAccessReviewSpec{
+		certSAR("alice", []string{"dev", "system:authenticated"}, "get", "pods"),
+		withUID(nodeSAR(saUser, []string{"system:serviceaccounts", "system:serviceaccounts:monitoring", "system:authenticated"}, "get", "pods"), "uid-1"),
+		nodeSAR("system:anonymous", []string{"system:unauthenticated"}, "get", "pods"),
+	}
+	if got, want := describeSARs(sars), describeSARs(want); got != want {
+		t.Fatalf("SARs sent for two rounds of requests:\n%s\nwant one per identity:\n%s", got, want)
+	}
+	for _, s := range sars {
+		for _, v := range s.Extra {
+			if slices.Contains(v, "changed") {
+				t.Errorf("a SAR carried extra the handler wrote: %v", s.Extra)
+			}
+		}
+	}
+}

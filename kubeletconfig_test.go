@@ -157,6 +157,16 @@ func newKubeletEnv(t *testing.T, mutate func(*kubeletconfigv1beta1.KubeletConfig
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		u, _ := request.UserFrom(r.Context())
 		fmt.Fprintf(w, "%s %v", u.GetName(), u.GetGroups())
+		if r.URL.Query().Has("write") { // a handler that writes to what the user's methods return
+			if g := u.GetGroups(); len(g) > 0 {
+				g[0] = "system:masters"
+			}
+			for _, v := range u.GetExtra() {
+				if len(v) > 0 {
+					v[0] = "changed"
+				}
+			}
+		}
 	})
 	env.server = httptest.NewUnstartedServer(f.Handler(mux))
 	env.server.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}

@@ -6,6 +6,8 @@ import (
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/authfilter/authfilter/internal/identity"
 )
 
 // Anonymous authenticates requests that carry no credential as user system:anonymous in group
@@ -29,10 +31,12 @@ var _ authenticator.Request = (*Anonymous)(nil)
 func NewAnonymous() *Anonymous { return &Anonymous{resp: anonymousResponse()} }
 
 func anonymousResponse() *authenticator.Response {
-	return &authenticator.Response{User: &user.DefaultInfo{
-		Name:   user.Anonymous,
-		Groups: []string{user.AllUnauthenticated},
-	}}
+	out := &struct {
+		resp authenticator.Response
+		user identity.User
+	}{user: identity.New(user.Anonymous, "", []string{user.AllUnauthenticated}, nil)}
+	out.resp.User = &out.user
+	return &out.resp
 }
 
 // AuthenticateRequest returns system:anonymous for a request without any credential and

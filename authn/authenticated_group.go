@@ -3,8 +3,8 @@ package authn
 import (
 	"errors"
 	"hash/maphash"
+	"maps"
 	"net/http"
-	"reflect"
 	"slices"
 	"sync/atomic"
 
@@ -25,13 +25,14 @@ const groupMemoSlots = 64
 // that already has it.
 //
 // The wrapped authenticator's Response and user are never modified (they may be cached and
-// shared): a new Response with a new user is returned instead (a *user.DefaultInfo, or for the
-// immutable users of this package's token authenticator, another immutable user). When a
+// shared): a new Response with a new user is returned instead, an immutable user.Info that
+// copies the wrapped user's contents and whose GetGroups and GetExtra return fresh copies, so a
+// handler that writes to them changes neither the wrapped user nor later requests. When a
 // returns the same response again, as the caching authenticators of this package do, the new
 // Response built the first time is returned again, after checking that the wrapped response's
-// user, name, UID, groups, extra and audiences are still those it was built from (an immutable
-// user is checked by pointer); so returned responses may be shared and must not be modified. At
-// most 64 such responses are remembered. The result is safe for concurrent use if a is; the
+// user, name, UID, groups, extra and audiences are still those it was built from (the immutable
+// users of this package are checked by pointer); so returned responses may be shared and must
+// not be modified. At most 64 such responses are remembered. The result is safe for concurrent use if a is; the
 // remembered responses are read and replaced without locks. A nil a is a programming error and
 // panics.
 func WithAuthenticatedGroup(a authenticator.Request) authenticator.Request {
@@ -55,7 +56,7 @@ type groupMemo struct {
 	immutable *identity.User    // in.User when out was built, if an immutable user
 	name, uid string
 	groups    []string            // a copy of user.Groups when out was built
-	extra     map[string][]string // user.Extra when out was built; out shares this map
+	extra     map[string][]string // a copy of user.Extra when out was built
 	audiences authenticator.Audiences
 	out       *authenticator.Response
 }
@@ -80,7 +81,7 @@ func (g *authenticatedGroup) AuthenticateRequest(r *http.Request) (*authenticato
 	}
 	du, memoizable := u.(*user.DefaultInfo)
 	if !memoizable || du == nil {
-		return withGroup(resp), true, nil
+		return g.withGroup(resp), true, nil
 	}
 	slot := &g.memo[maphash.Comparable(g.seed, resp)&(groupMemoSlots-1)]
 	if m := slot.Load(); m != nil && m.matches(resp, du) {
@@ -88,7 +89,7 @@ func (g *authenticatedGroup) AuthenticateRequest(r *http.Request) (*authenticato
 	}
 	m := &groupMemo{
 		in: resp, user: du, name: du.Name, uid: du.UID, groups: slices.Clone(du.Groups),
-		extra: du.Extra, audiences: resp.Audiences, out: withGroup(resp),
+		extra: cloneExtra(du.Extra), audiences: resp.Audiences, out: g.withGroup(resp),
 	}
 	slot.Store(m)
 	return m.out, true, nil
@@ -118,30 +119,32 @@ func (g *authenticatedGroup) immutable(resp *authenticator.Response, u *identity
 func (m *groupMemo) matches(resp *authenticator.Response, u *user.DefaultInfo) bool {
 	return m.in == resp && m.user == u && m.immutable == nil &&
 		u.Name == m.name && u.UID == m.uid && slices.Equal(u.Groups, m.groups) &&
-		sameMap(u.Extra, m.extra) && sameSlice(resp.Audiences, m.audiences)
+		len(u.Extra) == len(m.extra) && maps.EqualFunc(u.Extra, m.extra, slices.Equal) &&
+		sameSlice(resp.Audiences, m.audiences)
 }
 
-// withGroup returns a new response with a new user: resp's user with system:authenticated.
-func withGroup(resp *authenticator.Response) *authenticator.Response {
+// withGroup returns a new response with a new immutable user: resp's user with
+// system:authenticated.
+func (g *authenticatedGroup) withGroup(resp *authenticator.Response) *authenticator.Response {
 	u := resp.User
-	groups := u.GetGroups()
-	newGroups := make([]string, 0, len(groups)+1)
-	newGroups = append(newGroups, groups...)
-	newGroups = append(newGroups, user.AllAuthenticated)
-	return &authenticator.Response{
-		Audiences: resp.Audiences,
-		User: &user.DefaultInfo{
-			Name:   u.GetName(),
-			UID:    u.GetUID(),
-			Groups: newGroups,
-			Extra:  u.GetExtra(),
-		},
-	}
+	out := &struct {
+		resp authenticator.Response
+		user identity.User
+	}{user: g.shapes.Make(u.GetName(), u.GetUID(), append(slices.Clip(u.GetGroups()), user.AllAuthenticated), u.GetExtra())}
+	out.resp = authenticator.Response{User: &out.user, Audiences: resp.Audiences}
+	return &out.resp
 }
 
-// sameMap reports whether a and b are the same map (or both nil).
-func sameMap(a, b map[string][]string) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+// cloneExtra returns a deep copy of extra.
+func cloneExtra(extra map[string][]string) map[string][]string {
+	if extra == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(extra))
+	for k, v := range extra {
+		out[k] = slices.Clone(v)
+	}
+	return out
 }
 
 // sameSlice reports whether a and b are the same slice: same length and same first element.

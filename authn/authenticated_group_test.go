@@ -62,8 +62,8 @@ func TestWithAuthenticatedGroup(t *testing.T) {
 					}
 					in := tt.inner.resp.User
 					want := &user.DefaultInfo{Name: in.GetName(), UID: in.GetUID(), Groups: tt.wantGroups, Extra: in.GetExtra()}
-					if !reflect.DeepEqual(resp.User, want) || !reflect.DeepEqual(resp.Audiences, tt.inner.resp.Audiences) {
-						t.Fatalf("call %d: got %#v audiences %v, want %#v", i, resp.User, resp.Audiences, want)
+					if !sameContents(resp.User, want) || !reflect.DeepEqual(resp.Audiences, tt.inner.resp.Audiences) {
+						t.Fatalf("call %d: got %+v audiences %v, want %+v", i, contentsOf(resp.User), resp.Audiences, want)
 					}
 					if resp == tt.inner.resp || resp.User == tt.inner.resp.User {
 						t.Fatalf("call %d: the inner response or user was reused", i)
@@ -117,6 +117,27 @@ func deepCopyResponse(r *authenticator.Response) *authenticator.Response {
 	return out
 }
 
+// TestWithAuthenticatedGroupUserIsImmutable checks that a caller writing to what the augmented
+// user's GetGroups and GetExtra return changes neither the wrapped user nor the response
+// returned to the next request.
+func TestWithAuthenticatedGroupUserIsImmutable(t *testing.T) {
+	inner := &stub{ok: true, resp: &authenticator.Response{
+		User: &user.DefaultInfo{Name: "alice", Groups: []string{"dev"}, Extra: map[string][]string{"k": {"v"}}},
+	}}
+	a := WithAuthenticatedGroup(inner)
+	first, _, _ := a.AuthenticateRequest(headerRequest())
+	first.User.GetGroups()[0] = "system:masters"
+	first.User.GetExtra()["k"][0] = "changed"
+	want := &user.DefaultInfo{Name: "alice", Groups: []string{"dev", user.AllAuthenticated}, Extra: map[string][]string{"k": {"v"}}}
+	second, _, _ := a.AuthenticateRequest(headerRequest())
+	if !sameContents(second.User, want) {
+		t.Errorf("next response reads %+v, want %+v", contentsOf(second.User), want)
+	}
+	if !sameContents(inner.resp.User, &user.DefaultInfo{Name: "alice", Groups: []string{"dev"}, Extra: map[string][]string{"k": {"v"}}}) {
+		t.Errorf("the wrapped user changed: %+v", contentsOf(inner.resp.User))
+	}
+}
+
 // TestWithAuthenticatedGroupReusesResponse checks that a response the wrapped authenticator
 // returns again gets the same augmented response, and that any change to what the augmented
 // response was built from builds a new one.
@@ -136,6 +157,8 @@ func TestWithAuthenticatedGroupReusesResponse(t *testing.T) {
 			want: &user.DefaultInfo{Name: "bob", UID: "1", Groups: []string{"dev", user.AllAuthenticated}, Extra: map[string][]string{"k": {"v"}}}},
 		{name: "uid changed", change: func(r *authenticator.Response) { r.User.(*user.DefaultInfo).UID = "2" },
 			want: &user.DefaultInfo{Name: "alice", UID: "2", Groups: []string{"dev", user.AllAuthenticated}, Extra: map[string][]string{"k": {"v"}}}},
+		{name: "extra value changed in place", change: func(r *authenticator.Response) { r.User.(*user.DefaultInfo).Extra["k"][0] = "w" },
+			want: &user.DefaultInfo{Name: "alice", UID: "1", Groups: []string{"dev", user.AllAuthenticated}, Extra: map[string][]string{"k": {"w"}}}},
 		{name: "extra replaced", change: func(r *authenticator.Response) { r.User.(*user.DefaultInfo).Extra = map[string][]string{"k": {"w"}} },
 			want: &user.DefaultInfo{Name: "alice", UID: "1", Groups: []string{"dev", user.AllAuthenticated}, Extra: map[string][]string{"k": {"w"}}}},
 		{name: "user replaced", change: func(r *authenticator.Response) { r.User = &user.DefaultInfo{Name: "carol"} },
@@ -169,8 +192,8 @@ func TestWithAuthenticatedGroupReusesResponse(t *testing.T) {
 			if wantAuds == nil {
 				wantAuds = authenticator.Audiences{"kubelet"}
 			}
-			if !reflect.DeepEqual(second.User, tt.want) || !reflect.DeepEqual(second.Audiences, wantAuds) {
-				t.Fatalf("got %#v audiences %v, want %#v audiences %v", second.User, second.Audiences, tt.want, wantAuds)
+			if !sameContents(second.User, tt.want) || !reflect.DeepEqual(second.Audiences, wantAuds) {
+				t.Fatalf("got %+v audiences %v, want %+v audiences %v", contentsOf(second.User), second.Audiences, tt.want, wantAuds)
 			}
 		})
 	}

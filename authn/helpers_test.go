@@ -4,8 +4,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -135,4 +137,22 @@ func uidNames(uids []any) []pkix.AttributeTypeAndValue {
 // userInfo copies u's contents into a *user.DefaultInfo, for comparing users of any type.
 func userInfo(u user.Info) *user.DefaultInfo {
 	return &user.DefaultInfo{Name: u.GetName(), UID: u.GetUID(), Groups: u.GetGroups(), Extra: u.GetExtra()}
+}
+
+// contents is what a user.Info reads, for comparing users of any type.
+type contents struct {
+	Name, UID string
+	Groups    []string
+	Extra     map[string][]string
+}
+
+func contentsOf(u user.Info) contents {
+	return contents{Name: u.GetName(), UID: u.GetUID(), Groups: u.GetGroups(), Extra: u.GetExtra()}
+}
+
+// sameContents reports whether a and b read the same; nil and empty lists and maps are equal.
+func sameContents(a, b user.Info) bool {
+	x, y := contentsOf(a), contentsOf(b)
+	return x.Name == y.Name && x.UID == y.UID && slices.Equal(x.Groups, y.Groups) &&
+		maps.EqualFunc(x.Extra, y.Extra, slices.Equal)
 }

@@ -8,12 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
 
+	"github.com/authfilter/authfilter/internal/identity"
 	"github.com/authfilter/authfilter/internal/nilcheck"
 )
 
@@ -46,6 +46,7 @@ type X509 struct {
 	ca       ClientCA
 	now      func() time.Time
 	verified *verifiedChains
+	shapes   *identity.Shapes // users with the same groups share them
 }
 
 var _ authenticator.Request = (*X509)(nil)
@@ -59,7 +60,7 @@ func NewX509(ca ClientCA, opts X509Options) (*X509, error) {
 	if opts.MaxCacheEntries < 0 {
 		return nil, fmt.Errorf("authn: x509 MaxCacheEntries must not be negative, got %d", opts.MaxCacheEntries)
 	}
-	a := &X509{ca: ca, now: opts.Now}
+	a := &X509{ca: ca, now: opts.Now, shapes: identity.NewShapes(0)}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -77,7 +78,8 @@ func NewX509(ca ClientCA, opts X509Options) (*X509, error) {
 // failure is an error, never (nil, false, nil): the request must be refused, not passed on to
 // the next authenticator. The errors name the failed check and the certificate's subject, and
 // never contain key material. A successful response is shared by the requests that present the
-// same certificates while their verification is cached: it must not be modified.
+// same certificates while their verification is cached: it must not be modified, and its user
+// is immutable (GetGroups and GetExtra return copies).
 func (a *X509) AuthenticateRequest(r *http.Request) (*authenticator.Response, bool, error) {
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return nil, false, nil
@@ -123,14 +125,14 @@ func (a *X509) AuthenticateRequest(r *http.Request) (*authenticator.Response, bo
 	if err != nil {
 		return nil, false, err
 	}
-	resp := &authenticator.Response{User: &user.DefaultInfo{
-		Name:   leaf.Subject.CommonName,
-		UID:    uid,
-		Groups: slices.Clone(leaf.Subject.Organization),
-		Extra:  map[string][]string{user.CredentialIDKey: {credentialID(leaf)}},
-	}}
-	a.verified.put(key, ca, resp, chains, now)
-	return resp, true, nil
+	out := &struct {
+		resp authenticator.Response
+		user identity.User
+	}{user: identity.MakeUser(a.shapes, leaf.Subject.CommonName, uid, leaf.Subject.Organization,
+		map[string][]string{user.CredentialIDKey: {credentialID(leaf)}})}
+	out.resp.User = &out.user
+	a.verified.put(key, ca, &out.resp, chains, now)
+	return &out.resp, true, nil
 }
 
 // credentialID identifies the certificate as kube-apiserver and the kubelet do, in the

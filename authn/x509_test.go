@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -119,8 +118,8 @@ func TestX509(t *testing.T) {
 					}
 					want := *tt.want
 					want.Extra = map[string][]string{user.CredentialIDKey: {credentialID(tt.certs[0])}}
-					if got := resp.User.(*user.DefaultInfo); !reflect.DeepEqual(got, &want) {
-						t.Fatalf("call %d: user = %#v, want %#v", call, got, &want)
+					if !sameContents(resp.User, &want) {
+						t.Fatalf("call %d: user = %+v, want %+v", call, contentsOf(resp.User), want)
 					}
 					if !strings.HasPrefix(want.Extra[user.CredentialIDKey][0], "X509SHA256=") || len(want.Extra[user.CredentialIDKey][0]) != len("X509SHA256=")+64 {
 						t.Fatalf("credential id %q is not X509SHA256=<64 hex digits>", want.Extra[user.CredentialIDKey][0])
@@ -136,16 +135,33 @@ func TestX509(t *testing.T) {
 	}
 }
 
-func TestX509GroupsAreCopied(t *testing.T) {
+// TestX509UserIsImmutable checks that the user of a certificate, which the verification cache
+// shares with every later request presenting it, cannot be changed through what its methods
+// return, and does not alias the certificate.
+func TestX509UserIsImmutable(t *testing.T) {
 	root := testpki.NewCA(t, "root")
 	cert := root.Client(t, testpki.Options{CommonName: "alice", Organization: []string{"dev"}}).Cert
-	resp, ok, err := newTestX509(t, staticCA(t, root.PEM), X509Options{}).AuthenticateRequest(tlsRequest(cert))
+	a := newTestX509(t, staticCA(t, root.PEM), X509Options{})
+	resp, ok, err := a.AuthenticateRequest(tlsRequest(cert))
 	if err != nil || !ok {
 		t.Fatalf("ok=%v err=%v", ok, err)
 	}
-	resp.User.(*user.DefaultInfo).Groups[0] = "changed"
+	resp.User.GetGroups()[0] = "system:masters"
+	for k := range resp.User.GetExtra() {
+		resp.User.GetExtra()[k][0] = "changed"
+	}
 	if cert.Subject.Organization[0] != "dev" {
 		t.Fatal("the user's groups alias the certificate's Organization")
+	}
+	again, ok, err := a.AuthenticateRequest(tlsRequest(cert))
+	if err != nil || !ok || again != resp {
+		t.Fatalf("second request: %v, %v, %v; want the cached response", again, ok, err)
+	}
+	if g := again.User.GetGroups(); len(g) != 1 || g[0] != "dev" {
+		t.Errorf("the cached user's groups are %q after a caller wrote to what GetGroups returned", g)
+	}
+	if id := again.User.GetExtra()[user.CredentialIDKey]; len(id) != 1 || id[0] != credentialID(cert) {
+		t.Errorf("the cached user's credential id is %q after a caller wrote to what GetExtra returned", id)
 	}
 }
 

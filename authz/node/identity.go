@@ -1,10 +1,11 @@
 package node
 
 import (
-	"slices"
 	"strings"
 
 	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/authfilter/authfilter/internal/identity"
 )
 
 // NodeUserPrefix is the user-name prefix of node identities: a node named n authenticates as
@@ -24,7 +25,7 @@ func Identify(u user.Info) (nodeName string, isNode bool) {
 	if !ok || name == "" {
 		return "", false
 	}
-	if !slices.Contains(u.GetGroups(), user.NodesGroup) {
+	if !identity.InGroup(u, user.NodesGroup) {
 		return "", false
 	}
 	return name, true

@@ -19,6 +19,8 @@ import (
 	storagelisters "k8s.io/client-go/listers/storage/v1"
 	"k8s.io/client-go/tools/cache"
 	csitrans "k8s.io/csi-translation-lib"
+
+	"github.com/authfilter/authfilter/internal/identity"
 )
 
 // Operation is the kind of a write, as admission sees it.
@@ -231,7 +233,7 @@ func (r *Restriction) Admit(ctx context.Context, w Write) error {
 // restrictedNode tells whether u is restricted as a node: any user named system:node:* in
 // group system:nodes, known false when the node name is empty.
 func restrictedNode(u user.Info) (nodeName string, isNode, known bool) {
-	if u == nil || !strings.HasPrefix(u.GetName(), NodeUserPrefix) || !slices.Contains(u.GetGroups(), user.NodesGroup) {
+	if u == nil || !strings.HasPrefix(u.GetName(), NodeUserPrefix) || !identity.InGroup(u, user.NodesGroup) {
 		return "", false, false
 	}
 	nodeName, known = Identify(u)

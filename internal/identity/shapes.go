@@ -51,6 +51,12 @@ func NewShapes(max int) *Shapes {
 	return &Shapes{max: max, m: make(map[string]*shape)}
 }
 
+// New returns the User with these name, UID, groups and extra, sharing nothing with other
+// users: for users built once (the anonymous user) rather than on every cache miss.
+func New(name, uid string, groups []string, extra map[string][]string) User {
+	return MakeUser[[]string](nil, name, uid, groups, extra)
+}
+
 // Make returns the User with these name, UID, groups (in order) and extra (each key's values
 // in order); it is MakeUser for a map[string][]string.
 func (s *Shapes) Make(name, uid string, groups []string, extra map[string][]string) User {
@@ -59,9 +65,9 @@ func (s *Shapes) Make(name, uid string, groups []string, extra map[string][]stri
 
 // MakeUser returns the User with these name, UID, groups (in order) and extra (each key's
 // values in order), for any map of string lists (the API's map[string]ExtraValue, for
-// instance). It copies everything it keeps: the caller may reuse its arguments. A key with no
-// values is kept (a SubjectAccessReview sends it). The name, UID and extra values share one
-// allocation.
+// instance). A nil s shares nothing. It copies everything it keeps: the caller may reuse its
+// arguments. A key with no values is kept (a SubjectAccessReview sends it). The name, UID and
+// extra values share one allocation.
 func MakeUser[V ~[]string](s *Shapes, name, uid string, groups []string, extra map[string]V) User {
 	var keyBuf [16]string
 	keys := keyBuf[:0]
@@ -125,9 +131,12 @@ func (s *Shapes) WithGroup(u *User, g string) User {
 	return out
 }
 
-// shape returns the canonical shape of (groups, keys, ends), creating it if needed. It keeps
-// none of its arguments.
+// shape returns the canonical shape of (groups, keys, ends), creating it if needed; a nil s
+// shares nothing and creates a new one. It keeps none of its arguments.
 func (s *Shapes) shape(groups, keys []string, ends []int) *shape {
+	if s == nil {
+		return &shape{groups: internAll(groups), keys: internAll(keys), ends: slices.Clone(ends)}
+	}
 	var buf [512]byte
 	id := appendShapeID(buf[:0], groups, keys, ends)
 	s.mu.Lock()

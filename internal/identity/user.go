@@ -57,6 +57,14 @@ func (u *User) Groups() []string {
 // HasGroup reports whether the user is in group g.
 func (u *User) HasGroup(g string) bool { return slices.Contains(u.Groups(), g) }
 
+// InGroup reports whether u is in group g, without copying the groups of a *User.
+func InGroup(u user.Info, g string) bool {
+	if iu, ok := u.(*User); ok {
+		return iu.HasGroup(g)
+	}
+	return slices.Contains(u.GetGroups(), g)
+}
+
 // ExtraLen returns the number of extra keys.
 func (u *User) ExtraLen() int {
 	if u.shape == nil {

@@ -175,3 +175,30 @@ func TestShapesConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestNewSharesNothing checks New, which builds a user without a Shapes: the same contents as
+// Make, and no shape shared with another user.
+func TestNewSharesNothing(t *testing.T) {
+	extra := map[string][]string{"k": {"v1", "v2"}}
+	a, b := New("alice", "1", []string{"dev"}, extra), New("alice", "1", []string{"dev"}, extra)
+	made := NewShapes(0).Make("alice", "1", []string{"dev"}, extra)
+	if !reflect.DeepEqual(a.GetGroups(), made.GetGroups()) || !reflect.DeepEqual(a.GetExtra(), made.GetExtra()) ||
+		a.GetName() != "alice" || a.GetUID() != "1" {
+		t.Fatalf("New = %v %v %v %v, want what Make gives", a.GetName(), a.GetUID(), a.GetGroups(), a.GetExtra())
+	}
+	if a.shape == b.shape {
+		t.Error("two users built with New share a shape")
+	}
+}
+
+func TestInGroup(t *testing.T) {
+	immutable := New("n", "", []string{"system:nodes", "x"}, nil)
+	for _, u := range []user.Info{&immutable, &user.DefaultInfo{Name: "n", Groups: []string{"system:nodes", "x"}}} {
+		if !InGroup(u, "system:nodes") || !InGroup(u, "x") || InGroup(u, "system:masters") || InGroup(u, "") {
+			t.Errorf("InGroup(%T) is wrong", u)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { InGroup(&immutable, "system:nodes") }); n != 0 {
+		t.Errorf("InGroup allocates %v times for an immutable user", n)
+	}
+}
