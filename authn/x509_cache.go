@@ -156,7 +156,10 @@ func (v *verifiedChains) observe(ca caVersion) {
 		return
 	}
 	v.cache.Purge()
-	v.current.Store(&ca)
+	// A copy declared here: only a change of CA allocates (&ca would move ca to the heap on
+	// every call, a cache hit included).
+	current := ca
+	v.current.Store(&current)
 }
 
 // get returns the response cached under key for ca, if any is usable at now.
