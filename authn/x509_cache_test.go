@@ -332,3 +332,15 @@ func TestX509CacheKeyMemo(t *testing.T) {
 		t.Fatal("the remembered key survived a change of the certificate's DER")
 	}
 }
+
+// TestX509CacheHitAllocatesNothing guards the hit path of a certificate presented again on a
+// keep-alive connection (the same parsed certificates).
+func TestX509CacheHitAllocatesNothing(t *testing.T) {
+	root := testpki.NewCA(t, "root")
+	r := tlsRequest(root.Client(t, testpki.Options{CommonName: "alice"}).Cert)
+	a := newTestX509(t, staticCA(t, root.PEM), X509Options{})
+	authOK(t, a, "alice", r.TLS.PeerCertificates...)
+	if n := testing.AllocsPerRun(100, func() { _, _, _ = a.AuthenticateRequest(r) }); n != 0 {
+		t.Errorf("a cache hit allocates %v times", n)
+	}
+}
