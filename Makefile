@@ -13,10 +13,11 @@ help: ## list the targets
 run: ## run the example kubelet-like server with the embedded demo (no cluster needed)
 	$(GO) run ./examples/kubelet --demo --port $(PORT)
 
-test: vet ## go vet + gofmt check + unit tests with -race (a few minutes at most)
+test: vet ## go vet + gofmt check + unit tests with -race, allocation tests without it (a few minutes)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run 'Allocat' . ./authn   # allocation counts, without the race detector
 
 vet: ## go vet
 	$(GO) vet ./...

@@ -120,6 +120,7 @@ func TestNewFromKubeletConfigDoesNotModifyConfig(t *testing.T) {
 
 // kubeletEnv is a kubelet-like HTTPS server built by NewFromKubeletConfig over a fake API server.
 type kubeletEnv struct {
+	filter *Filter
 	api    *fakeAPIServer
 	ca     *testpki.CA
 	server *httptest.Server
@@ -153,6 +154,7 @@ func newKubeletEnv(t *testing.T, mutate func(*kubeletconfigv1beta1.KubeletConfig
 	if err != nil {
 		t.Fatal(err)
 	}
+	env.filter = f
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		u, _ := request.UserFrom(r.Context())
