@@ -169,9 +169,8 @@ func (f *Filter) Check(r *http.Request) (*http.Request, error) {
 // append them into it), the request passed on and its context. It has room for one record,
 // the common case (every monitoring path); requests with more grow it.
 //
-// It is kept at 384 bytes, a size class of the allocator (a compact record of 40 bytes, a
-// context of 40 and the 304-byte request): every byte more would make every request allocate
-// the next size class, up to 512 bytes for a full attributes.Record of old.
+// It is 384 bytes, a size class of the allocator: a 40-byte compact record, a 40-byte context
+// and the 304-byte request. A byte more and every request would allocate the next class, 416.
 type passState struct {
 	records [1]attributes.Record
 	ctx     userContext
