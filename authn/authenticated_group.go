@@ -81,7 +81,7 @@ func (g *authenticatedGroup) AuthenticateRequest(r *http.Request) (*authenticato
 	}
 	du, memoizable := u.(*user.DefaultInfo)
 	if !memoizable || du == nil {
-		return g.withGroup(resp), true, nil
+		return withGroup(nil, resp), true, nil // built per request: no shape shared, no lock taken
 	}
 	slot := &g.memo[maphash.Comparable(g.seed, resp)&(groupMemoSlots-1)]
 	if m := slot.Load(); m != nil && m.matches(resp, du) {
@@ -89,7 +89,7 @@ func (g *authenticatedGroup) AuthenticateRequest(r *http.Request) (*authenticato
 	}
 	m := &groupMemo{
 		in: resp, user: du, name: du.Name, uid: du.UID, groups: slices.Clone(du.Groups),
-		extra: cloneExtra(du.Extra), audiences: resp.Audiences, out: g.withGroup(resp),
+		extra: cloneExtra(du.Extra), audiences: resp.Audiences, out: withGroup(g.shapes, resp),
 	}
 	slot.Store(m)
 	return m.out, true, nil
@@ -124,13 +124,13 @@ func (m *groupMemo) matches(resp *authenticator.Response, u *user.DefaultInfo) b
 }
 
 // withGroup returns a new response with a new immutable user: resp's user with
-// system:authenticated.
-func (g *authenticatedGroup) withGroup(resp *authenticator.Response) *authenticator.Response {
+// system:authenticated, its groups and extra keys shared through shapes (nil: not shared).
+func withGroup(shapes *identity.Shapes, resp *authenticator.Response) *authenticator.Response {
 	u := resp.User
 	out := &struct {
 		resp authenticator.Response
 		user identity.User
-	}{user: g.shapes.Make(u.GetName(), u.GetUID(), append(slices.Clip(u.GetGroups()), user.AllAuthenticated), u.GetExtra())}
+	}{user: shapes.Make(u.GetName(), u.GetUID(), append(slices.Clip(u.GetGroups()), user.AllAuthenticated), u.GetExtra())}
 	out.resp = authenticator.Response{User: &out.user, Audiences: resp.Audiences}
 	return &out.resp
 }
