@@ -52,7 +52,7 @@ func NewFromKubeletConfig(ctx context.Context, cfg *kubeletconfigv1beta1.Kubelet
 	ApplyKubeletDefaults(cfg)
 	logger := logr.FromContextOrDiscard(ctx)
 
-	authenticator, err := kubeletAuthenticator(ctx, cfg.Authentication, client, logger)
+	authenticator, caFile, err := kubeletAuthenticator(cfg.Authentication, client, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,14 @@ func NewFromKubeletConfig(ctx context.Context, cfg *kubeletconfigv1beta1.Kubelet
 	if err != nil {
 		return nil, fmt.Errorf("authfilter: %w", err)
 	}
-	return New(authenticator, authorizer, attrs, Options{Logger: logger})
+	f, err := New(authenticator, authorizer, attrs, Options{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	if caFile != nil { // started only once the whole chain is built: an error leaves nothing running
+		go caFile.Run(ctx)
+	}
+	return f, nil
 }
 
 // ApplyKubeletDefaults sets the unset authentication and authorization fields of cfg to the
@@ -102,38 +109,39 @@ func ApplyKubeletDefaults(cfg *kubeletconfigv1beta1.KubeletConfiguration) {
 func ptr[T any](v T) *T { return &v }
 
 // kubeletAuthenticator builds x509 → token (Authorization header, then websocket subprotocol) →
-// anonymous from a defaulted config.
-func kubeletAuthenticator(ctx context.Context, c kubeletconfigv1beta1.KubeletAuthentication, client kubernetes.Interface, logger logr.Logger) (authenticator.Request, error) {
+// anonymous from a defaulted config. It returns the client CA file, if any, without starting
+// its watcher: the caller runs it once everything else is built.
+func kubeletAuthenticator(c kubeletconfigv1beta1.KubeletAuthentication, client kubernetes.Interface, logger logr.Logger) (_ authenticator.Request, caFile *authn.ClientCAFile, _ error) {
 	var credentialed []authenticator.Request
 	if path := c.X509.ClientCAFile; path != "" {
 		ca, err := authn.NewClientCAFile(path, authn.ClientCAFileOptions{Logger: logger.WithName("client-ca")})
 		if err != nil {
-			return nil, fmt.Errorf("authfilter: x509.clientCAFile: %w", err)
+			return nil, nil, fmt.Errorf("authfilter: x509.clientCAFile: %w", err)
 		}
-		go ca.Run(ctx)
 		x, err := authn.NewX509(ca, authn.X509Options{})
 		if err != nil {
-			return nil, fmt.Errorf("authfilter: x509: %w", err)
+			return nil, nil, fmt.Errorf("authfilter: x509: %w", err)
 		}
 		credentialed = append(credentialed, x)
+		caFile = ca
 	}
 	if *c.Webhook.Enabled {
 		if nilcheck.IsNil(client) {
-			return nil, errors.New("authfilter: authentication.webhook.enabled needs a Kubernetes client")
+			return nil, nil, errors.New("authfilter: authentication.webhook.enabled needs a Kubernetes client")
 		}
 		if c.Webhook.CacheTTL.Duration < 0 {
-			return nil, fmt.Errorf("authfilter: authentication.webhook.cacheTTL must not be negative, got %s", c.Webhook.CacheTTL.Duration)
+			return nil, nil, fmt.Errorf("authfilter: authentication.webhook.cacheTTL must not be negative, got %s", c.Webhook.CacheTTL.Duration)
 		}
 		t, err := authn.NewToken(client.AuthenticationV1().TokenReviews(), authn.TokenOptions{
 			CacheTTL: c.Webhook.CacheTTL.Duration,
 			Logger:   logger.WithName("token-review"),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("authfilter: token webhook: %w", err)
+			return nil, nil, fmt.Errorf("authfilter: token webhook: %w", err)
 		}
 		ws, err := authn.NewWebSocketToken(t)
 		if err != nil {
-			return nil, fmt.Errorf("authfilter: token webhook: %w", err)
+			return nil, nil, fmt.Errorf("authfilter: token webhook: %w", err)
 		}
 		credentialed = append(credentialed, t, ws)
 	}
@@ -141,7 +149,7 @@ func kubeletAuthenticator(ctx context.Context, c kubeletconfigv1beta1.KubeletAut
 	if len(credentialed) > 0 {
 		union, err := authn.NewUnion(credentialed...)
 		if err != nil {
-			return nil, fmt.Errorf("authfilter: %w", err)
+			return nil, nil, fmt.Errorf("authfilter: %w", err)
 		}
 		chain = append(chain, authn.WithAuthenticatedGroup(union))
 	}
@@ -149,13 +157,13 @@ func kubeletAuthenticator(ctx context.Context, c kubeletconfigv1beta1.KubeletAut
 		chain = append(chain, authn.NewAnonymous())
 	}
 	if len(chain) == 0 {
-		return nil, errors.New("authfilter: no authentication enabled (no x509.clientCAFile, webhook and anonymous off): every request would be refused")
+		return nil, nil, errors.New("authfilter: no authentication enabled (no x509.clientCAFile, webhook and anonymous off): every request would be refused")
 	}
 	u, err := authn.NewUnion(chain...)
 	if err != nil {
-		return nil, fmt.Errorf("authfilter: %w", err)
+		return nil, nil, fmt.Errorf("authfilter: %w", err)
 	}
-	return u, nil
+	return u, caFile, nil
 }
 
 // kubeletAuthorizer builds AlwaysAllow or the SubjectAccessReview webhook from a defaulted config.

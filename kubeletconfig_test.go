@@ -1,6 +1,7 @@
 package authfilter
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +107,35 @@ func TestNewFromKubeletConfigErrors(t *testing.T) {
 	if tr, sar := api.sent(); len(tr)+len(sar) != 0 {
 		t.Errorf("construction sent reviews: %d TokenReviews, %d SARs", len(tr), len(sar))
 	}
+}
+
+// TestNewFromKubeletConfigErrorLeavesNothingRunning fails construction after a valid client
+// CA file was loaded: its watcher, which would re-read the file every 2 s until ctx ends
+// (forever with context.Background()), must not have been started.
+func TestNewFromKubeletConfigErrorLeavesNothingRunning(t *testing.T) {
+	ca := testpki.NewCA(t, "client-ca")
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &kubeletconfigv1beta1.KubeletConfiguration{}
+	cfg.Authentication.X509.ClientCAFile = caFile
+	cfg.Authentication.Webhook.Enabled = ptr(false)
+	cfg.Authorization.Mode = "RBAC" // not supported: fails after the authenticator is built
+	before := caWatchers()
+	if f, err := NewFromKubeletConfig(context.Background(), cfg, testNode, nil); err == nil {
+		t.Fatalf("NewFromKubeletConfig = %v, want an error", f)
+	}
+	// Watchers of earlier tests may still be exiting, so the count can only have dropped.
+	if after := caWatchers(); after > before {
+		t.Fatalf("%d client CA file watchers running after a failed construction, %d before", after, before)
+	}
+}
+
+// caWatchers counts the goroutines running a client CA file watcher.
+func caWatchers() int {
+	buf := make([]byte, 1<<20)
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "(*ClientCAFile).Run(")
 }
 
 func TestNewFromKubeletConfigDoesNotModifyConfig(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"sync/atomic"
 
 	"github.com/go-logr/logr"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -11,6 +12,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 )
+
+// ReasonStopped is the reason of the NoOpinion every node request gets once the informers
+// started by [Authorizer.Start] have stopped (its context ended): the graph no longer follows
+// the cluster, so it is not trusted.
+const ReasonStopped = "node authorizer: informers stopped, graph no longer current"
 
 // ReasonNotSynced is the reason of the NoOpinion every node request gets until the graph has
 // synced.
@@ -51,7 +57,8 @@ type Authorizer struct {
 	synced  func() bool
 	factory informers.SharedInformerFactory // nil for NewFromGraph
 	logger  logr.Logger
-	pcr     bool // PodCertificateRequest rules enabled
+	pcr     bool        // PodCertificateRequest rules enabled
+	stopped atomic.Bool // the informers Start started have stopped
 }
 
 var _ authorizer.Authorizer = (*Authorizer)(nil)
@@ -99,20 +106,26 @@ func newAuthorizer(g *Graph, synced func() bool, opts Options) *Authorizer {
 }
 
 // Start starts the informers (for New and NewFromFactory; nothing for NewFromGraph) and returns
-// at once. They run until ctx is done.
+// at once. They run until ctx is done; from then on the graph no longer changes, so every node
+// request is NoOpinion with [ReasonStopped] (fail closed) and HasSynced is false. Give Start
+// the context of the server's whole life, not one that ends after the first sync. (A caller
+// that starts the factory itself owns its lifetime: the graph is then as current as its
+// informers.)
 func (a *Authorizer) Start(ctx context.Context) {
 	if a.factory != nil {
 		a.factory.Start(ctx.Done())
+		context.AfterFunc(ctx, func() { a.stopped.Store(true) })
 	}
 }
 
-// HasSynced reports whether the graph is complete. Until it is, every node request is
-// NoOpinion with [ReasonNotSynced].
-func (a *Authorizer) HasSynced() bool { return a.synced() }
+// HasSynced reports whether the graph is complete and still followed by running informers.
+// Until it is, every node request is NoOpinion with [ReasonNotSynced]; after Start's context
+// has ended, with [ReasonStopped].
+func (a *Authorizer) HasSynced() bool { return !a.stopped.Load() && a.synced() }
 
 // WaitForSync blocks until the graph has synced or ctx is done, and reports whether it synced.
 func (a *Authorizer) WaitForSync(ctx context.Context) bool {
-	return cache.WaitForCacheSync(ctx.Done(), a.synced)
+	return cache.WaitForCacheSync(ctx.Done(), a.HasSynced)
 }
 
 // Graph returns the graph the authorizer reads.
@@ -130,6 +143,9 @@ func (a *Authorizer) Authorize(_ context.Context, attrs authorizer.Attributes) (
 	nodeName, isNode := Identify(attrs.GetUser())
 	if !isNode {
 		return authorizer.DecisionNoOpinion, "", nil
+	}
+	if a.stopped.Load() {
+		return authorizer.DecisionNoOpinion, ReasonStopped, nil
 	}
 	if !a.synced() {
 		return authorizer.DecisionNoOpinion, ReasonNotSynced, nil

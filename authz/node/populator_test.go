@@ -28,6 +28,34 @@ func allowedSoon(t *testing.T, a *Authorizer, node string, r req, want bool) {
 
 func getSecret(ns, name string) req { return req{verb: "get", resource: "secrets", ns: ns, name: name} }
 
+// TestStoppedInformersFailClosed ends the context given to Start after the sync, as a caller
+// that bounds its start-up with a timeout would: the graph then no longer follows the cluster
+// (a deleted pod would keep its secrets readable), so every node request becomes NoOpinion
+// with ReasonStopped, the static rules' too, and HasSynced turns false.
+func TestStoppedInformersFailClosed(t *testing.T) {
+	client := fake.NewClientset(pod("ns1", "p1", "n1", secretVolume("s1")))
+	a, err := New(client, Options{})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	a.Start(ctx)
+	if !a.WaitForSync(ctx) {
+		t.Fatal("WaitForSync returned false")
+	}
+	allowedSoon(t, a, "n1", getSecret("ns1", "s1"), true)
+	cancel()
+	for _, r := range []req{getSecret("ns1", "s1"), {verb: "list", resource: "services"}} {
+		eventually(t, "the authorizer notices its informers stopped", func() bool {
+			d, reason := decision(t, a, nodeUser("n1"), r)
+			return d == authorizer.DecisionNoOpinion && reason == ReasonStopped
+		})
+	}
+	if a.HasSynced() {
+		t.Error("HasSynced is true after the informers stopped")
+	}
+}
+
 // TestNewFedByFakeClientset drives the informers of New with a fake clientset: objects that exist
 // before the start, then creates, updates and deletes, each waited for by polling.
 func TestNewFedByFakeClientset(t *testing.T) {

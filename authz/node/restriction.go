@@ -295,7 +295,7 @@ func forbidden(w *Write, err error) error {
 	name := w.Name
 	if name == "" {
 		name = "Unknown"
-		if w.Object != nil {
+		if w.Object != nil && !isNilInterface(w.Object) {
 			if acc, aerr := meta.Accessor(w.Object); aerr != nil {
 				name = "Unknown/errorGettingName"
 			} else if acc.GetName() != "" {

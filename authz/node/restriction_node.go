@@ -13,15 +13,23 @@ import (
 // admitNodeObject allows a node to write only its own Node object, without setting a config
 // source, changing its taints or owner references, or labels outside what kubelets may set.
 func admitNodeObject(nodeName string, w *Write) error {
-	if w.Name != nodeName {
-		return forbidden(w, fmt.Errorf("node %q is not allowed to modify node %q", nodeName, w.Name))
-	}
-	switch w.Operation {
-	case Create:
+	name := w.Name
+	if w.Operation == Create { // the path has no name: the node is the one the object names
 		node, ok := w.Object.(*corev1.Node)
 		if !ok || node == nil {
 			return forbidden(w, unexpectedType(w.Object))
 		}
+		if name != "" && name != node.Name {
+			return forbidden(w, fmt.Errorf("the request names node %q but its object is node %q", name, node.Name))
+		}
+		name = node.Name
+	}
+	if name != nodeName {
+		return forbidden(w, fmt.Errorf("node %q is not allowed to modify node %q", nodeName, name))
+	}
+	switch w.Operation {
+	case Create:
+		node := w.Object.(*corev1.Node) // checked above
 		if node.Spec.ConfigSource != nil {
 			return forbidden(w, fmt.Errorf("node %q is not allowed to create pods with a non-nil configSource", nodeName))
 		}

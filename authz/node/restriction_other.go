@@ -57,9 +57,15 @@ func admitLease(nodeName string, w *Write) error {
 	if w.Operation == Create { // the path has no name: use the new object's
 		switch l := w.Object.(type) {
 		case *coordinationv1.Lease:
-			name = l.GetName()
+			if l == nil {
+				return forbidden(w, unexpectedType(w.Object))
+			}
+			name = l.Name
 		case *coordinationv1beta1.Lease:
-			name = l.GetName()
+			if l == nil {
+				return forbidden(w, unexpectedType(w.Object))
+			}
+			name = l.Name
 		default:
 			return forbidden(w, unexpectedType(w.Object))
 		}

@@ -45,6 +45,11 @@ func TestRestrictionNodes(t *testing.T) {
 			"kubelet.kubernetes.io/x": "y", "foo.node.kubernetes.io/bar": "1", "example.com/team": "a", "plain": "b",
 		}), nil), admitted, ""},
 		{"register another node", write("n1", Create, "", "nodes", "", "", "n2", nodeObj("n2", ""), nil), refused, `is not allowed to modify node "n2"`},
+		// A create's path has no name (Write.Name is empty): the node is the one its object names.
+		{"register, no name in the path", write("n1", Create, "", "nodes", "", "", "", nodeObj("n1", ""), nil), admitted, ""},
+		{"register another node, no name in the path", write("n1", Create, "", "nodes", "", "", "", nodeObj("n2", ""), nil), refused, `is not allowed to modify node "n2"`},
+		{"register, path and object disagree", write("n1", Create, "", "nodes", "", "", "n1", nodeObj("n2", ""), nil), refused, `names node "n1" but its object is node "n2"`},
+		{"register a nil node", write("n1", Create, "", "nodes", "", "", "", (*corev1.Node)(nil), nil), refused, "unexpected type"},
 		{"register with a node-restriction label", write("n1", Create, "", "nodes", "", "", "n1", labeled(map[string]string{
 			"node-restriction.kubernetes.io/pool": "secure"}), nil), refused, "node-restriction.kubernetes.io/pool"},
 		{"register with a node-restriction subdomain label", write("n1", Create, "", "nodes", "", "", "n1", labeled(map[string]string{
@@ -141,6 +146,7 @@ func TestRestrictionOtherResources(t *testing.T) {
 		{"own lease", write("n1", Update, co, "leases", "", "kube-node-lease", "n1", lease("n1"), lease("n1")), admitted, ""},
 		{"create own lease", write("n1", Create, co, "leases", "", "kube-node-lease", "", lease("n1"), nil), admitted, ""},
 		{"create another lease", write("n1", Create, co, "leases", "", "kube-node-lease", "", lease("n2"), nil), refused, "same name as the requesting node"},
+		{"create a nil lease", write("n1", Create, co, "leases", "", "kube-node-lease", "", (*coordinationv1.Lease)(nil), nil), refused, "unexpected type"},
 		{"delete another lease", write("n1", Delete, co, "leases", "", "kube-node-lease", "n2", nil, lease("n2")), refused, "same name as the requesting node"},
 		{"lease elsewhere", write("n1", Update, co, "leases", "", "kube-system", "n1", lease("n1"), lease("n1")), refused, "kube-node-lease"},
 		{"create lease of another type", write("n1", Create, co, "leases", "", "kube-node-lease", "", &corev1.ConfigMap{}, nil), refused, "unexpected type"},

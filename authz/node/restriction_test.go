@@ -53,6 +53,7 @@ func TestRestrictionPods(t *testing.T) {
 			withVolume("d", corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{{DownwardAPI: &corev1.DownwardAPIProjection{}}}}}),
 		), nil), admitted, ""},
 		{"pod without mirror annotation", write("n1", Create, "", "pods", "", "ns1", "", pod("ns1", "x", "n1"), nil), refused, "can only create mirror pods"},
+		{"create a nil pod", write("n1", Create, "", "pods", "", "ns1", "", (*corev1.Pod)(nil), nil), refused, "unexpected type"},
 		{"mirror pod of another node", write("n1", Create, "", "pods", "", "ns1", "", mirrorPod(func(p *corev1.Pod) { p.Spec.NodeName = "n2" }), nil), refused, "spec.nodeName set to itself"},
 		{"unbound mirror pod", write("n1", Create, "", "pods", "", "ns1", "", mirrorPod(func(p *corev1.Pod) { p.Spec.NodeName = "" }), nil), refused, "spec.nodeName set to itself"},
 		{"no owner", write("n1", Create, "", "pods", "", "ns1", "", mirrorPod(func(p *corev1.Pod) { p.OwnerReferences = nil }), nil), refused, "an owner reference set to itself"},
