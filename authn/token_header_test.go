@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -77,4 +78,44 @@ func TestTokenEmptyTokenDirect(t *testing.T) {
 	if n := rec.calls.Load(); n != 0 {
 		t.Fatalf("%d TokenReviews sent for an empty token", n)
 	}
+}
+
+// hasSpaceOrControlSlow is the byte-by-byte definition hasSpaceOrControl must agree with.
+func hasSpaceOrControlSlow(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// TestHasSpaceOrControl puts every byte value at every position of tokens of 1 to 24 bytes
+// (so in the 8-byte words and in the tail), in a token of otherwise valid bytes, including
+// the neighbours of the limits (0x21, 0x7e, 0x80, 0xff).
+func TestHasSpaceOrControl(t *testing.T) {
+	for _, fill := range []byte{'a', 0x21, 0x7e, 0x80, 0xff} {
+		for n := 1; n <= 24; n++ {
+			for pos := range n {
+				for c := range 256 {
+					b := bytes.Repeat([]byte{fill}, n)
+					b[pos] = byte(c)
+					s := string(b)
+					if got, want := hasSpaceOrControl(s), hasSpaceOrControlSlow(s); got != want {
+						t.Fatalf("hasSpaceOrControl(%q) = %v, want %v", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzHasSpaceOrControl(f *testing.F) {
+	f.Add("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln")
+	f.Add("abc\x7fdef ghijklmnop")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := hasSpaceOrControl(s), hasSpaceOrControlSlow(s); got != want {
+			t.Fatalf("hasSpaceOrControl(%q) = %v, want %v", s, got, want)
+		}
+	})
 }
