@@ -180,20 +180,17 @@ func parseBearer(h string) (string, error) {
 }
 
 // hasSpaceOrControl reports whether s has a byte <= ' ' or DEL (0x7f). Bytes of multi-byte UTF-8
-// sequences are >= 0x80, so this finds exactly the runes <= ' ' and DEL. It tests 8 bytes at a
+// sequences are >= 0x80, so this finds exactly the runes <= ' ' and DEL. It tests 32 bytes at a
 // time: a service-account token is about 1 KB, and a byte-by-byte loop cost as much as hashing it.
 func hasSpaceOrControl(s string) bool {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
 	i := 0
+	for ; i+32 <= len(s); i += 32 {
+		if badBytes(word(s, i))|badBytes(word(s, i+8))|badBytes(word(s, i+16))|badBytes(word(s, i+24)) != 0 {
+			return true
+		}
+	}
 	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
-		del := x ^ (0x7f * ones)
-		// Each term is non-zero exactly when a byte of x is < 0x21, or when a byte of del is zero
-		// (a byte of x is 0x7f): the "has less than n" and "has zero byte" tests, exact for n <= 128.
-		if (x-0x21*ones)&^x&highs != 0 || (del-ones)&^del&highs != 0 {
+		if badBytes(word(s, i)) != 0 {
 			return true
 		}
 	}
@@ -203,6 +200,20 @@ func hasSpaceOrControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// word returns the 8 bytes of s at i as an integer.
+func word(s string, i int) uint64 { return binary.LittleEndian.Uint64([]byte(s[i : i+8])) }
+
+// badBytes is non-zero exactly when a byte of x is < 0x21 or is 0x7f: the "has a byte less than
+// n" test (exact for n <= 128) or'ed with the "has a zero byte" test of x ^ 0x7f7f...7f.
+func badBytes(x uint64) uint64 {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	del := x ^ (0x7f * ones)
+	return ((x-0x21*ones)&^x | (del-ones)&^del) & highs
 }
 
 // AuthenticateToken reviews token, or answers from the cache.

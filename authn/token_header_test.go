@@ -90,17 +90,18 @@ func hasSpaceOrControlSlow(s string) bool {
 	return false
 }
 
-// TestHasSpaceOrControl puts every byte value at every position of tokens of 1 to 24 bytes
-// (so in the 8-byte words and in the tail), in a token of otherwise valid bytes, including
-// the neighbours of the limits (0x21, 0x7e, 0x80, 0xff).
+// TestHasSpaceOrControl puts every byte value at every position of tokens of 1 to 72 bytes
+// (so in the 32-byte blocks, the 8-byte words and the tail), in a token of otherwise valid
+// bytes, including the neighbours of the limits (0x21, 0x7e, 0x80, 0xff).
 func TestHasSpaceOrControl(t *testing.T) {
 	for _, fill := range []byte{'a', 0x21, 0x7e, 0x80, 0xff} {
-		for n := 1; n <= 24; n++ {
+		for n := 1; n <= 72; n++ {
+			b := bytes.Repeat([]byte{fill}, n)
 			for pos := range n {
 				for c := range 256 {
-					b := bytes.Repeat([]byte{fill}, n)
 					b[pos] = byte(c)
 					s := string(b)
+					b[pos] = fill
 					if got, want := hasSpaceOrControl(s), hasSpaceOrControlSlow(s); got != want {
 						t.Fatalf("hasSpaceOrControl(%q) = %v, want %v", s, got, want)
 					}
