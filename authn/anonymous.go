@@ -31,12 +31,7 @@ var _ authenticator.Request = (*Anonymous)(nil)
 func NewAnonymous() *Anonymous { return &Anonymous{resp: anonymousResponse()} }
 
 func anonymousResponse() *authenticator.Response {
-	out := &struct {
-		resp authenticator.Response
-		user identity.User
-	}{user: identity.New(user.Anonymous, "", []string{user.AllUnauthenticated}, nil)}
-	out.resp.User = &out.user
-	return &out.resp
+	return responseFor(identity.New(user.Anonymous, "", []string{user.AllUnauthenticated}, nil), nil)
 }
 
 // AuthenticateRequest returns system:anonymous for a request without any credential and

@@ -32,9 +32,9 @@ const groupMemoSlots = 64
 // Response built the first time is returned again, after checking that the wrapped response's
 // user, name, UID, groups, extra and audiences are still those it was built from (the immutable
 // users of this package are checked by pointer); so returned responses may be shared and must
-// not be modified. At most 64 such responses are remembered. The result is safe for concurrent use if a is; the
-// remembered responses are read and replaced without locks. A nil a is a programming error and
-// panics.
+// not be modified. At most 64 such responses are remembered. The result is safe for concurrent
+// use if a is; the remembered responses are read and replaced without locks. A nil a is a
+// programming error and panics.
 func WithAuthenticatedGroup(a authenticator.Request) authenticator.Request {
 	if nilcheck.IsNil(a) {
 		panic("authn: WithAuthenticatedGroup called with a nil authenticator")
@@ -105,13 +105,9 @@ func (g *authenticatedGroup) immutable(resp *authenticator.Response, u *identity
 	if m := slot.Load(); m != nil && m.in == resp && m.immutable == u && sameSlice(resp.Audiences, m.audiences) {
 		return m.out
 	}
-	out := &struct {
-		resp authenticator.Response
-		user identity.User
-	}{user: g.shapes.WithGroup(u, user.AllAuthenticated)}
-	out.resp = authenticator.Response{User: &out.user, Audiences: resp.Audiences}
-	slot.Store(&groupMemo{in: resp, immutable: u, audiences: resp.Audiences, out: &out.resp})
-	return &out.resp
+	out := responseFor(g.shapes.WithGroup(u, user.AllAuthenticated), resp.Audiences)
+	slot.Store(&groupMemo{in: resp, immutable: u, audiences: resp.Audiences, out: out})
+	return out
 }
 
 // matches reports whether out is still what withGroup(resp) would build: resp, its user and
@@ -127,11 +123,17 @@ func (m *groupMemo) matches(resp *authenticator.Response, u *user.DefaultInfo) b
 // system:authenticated, its groups and extra keys shared through shapes (nil: not shared).
 func withGroup(shapes *identity.Shapes, resp *authenticator.Response) *authenticator.Response {
 	u := resp.User
+	groups := append(slices.Clip(u.GetGroups()), user.AllAuthenticated)
+	return responseFor(shapes.Make(u.GetName(), u.GetUID(), groups, u.GetExtra()), resp.Audiences)
+}
+
+// responseFor returns a response for u: the response and the user in one allocation.
+func responseFor(u identity.User, audiences authenticator.Audiences) *authenticator.Response {
 	out := &struct {
 		resp authenticator.Response
 		user identity.User
-	}{user: shapes.Make(u.GetName(), u.GetUID(), append(slices.Clip(u.GetGroups()), user.AllAuthenticated), u.GetExtra())}
-	out.resp = authenticator.Response{User: &out.user, Audiences: resp.Audiences}
+	}{user: u}
+	out.resp = authenticator.Response{User: &out.user, Audiences: audiences}
 	return &out.resp
 }
 

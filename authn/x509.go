@@ -125,14 +125,10 @@ func (a *X509) AuthenticateRequest(r *http.Request) (*authenticator.Response, bo
 	if err != nil {
 		return nil, false, err
 	}
-	out := &struct {
-		resp authenticator.Response
-		user identity.User
-	}{user: identity.MakeUser(a.shapes, leaf.Subject.CommonName, uid, leaf.Subject.Organization,
-		map[string][]string{user.CredentialIDKey: {credentialID(leaf)}})}
-	out.resp.User = &out.user
-	a.verified.put(key, ca, &out.resp, chains, now)
-	return &out.resp, true, nil
+	resp := responseFor(identity.MakeUser(a.shapes, leaf.Subject.CommonName, uid, leaf.Subject.Organization,
+		map[string][]string{user.CredentialIDKey: {credentialID(leaf)}}), nil)
+	a.verified.put(key, ca, resp, chains, now)
+	return resp, true, nil
 }
 
 // credentialID identifies the certificate as kube-apiserver and the kubelet do, in the
